@@ -1,0 +1,215 @@
+"""The deal file format: a pydantic model, frozen once validated.
+
+Field names are the ones reps write in YAML. ``extra="forbid"`` everywhere,
+so a typo is an error with a suggestion instead of a silently ignored key.
+The JSON Schema (``dealrooms schema``) is generated from these classes, so
+every ``description`` here is also what a rep sees in the editor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+OFFSET = re.compile(r"^target\s*([+-])\s*(\d+)\s*(d|w|bd)$")
+IDENT = r"^[a-z0-9][a-z0-9_-]*$"
+OWNER_SIDES = ("buyer", "seller", "partner")
+
+
+def parse_date(value: Any) -> dt.date:
+    """Accept ``YYYY-MM-DD`` (a string, as the loader keeps dates unparsed)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and ISO_DATE.match(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise PydanticCustomError(
+        "bad_date",
+        "bad date {found}; expected a date as YYYY-MM-DD, e.g. 2027-02-15",
+        {"found": _found(value)},
+    )
+
+
+@dataclass(frozen=True)
+class TargetOffset:
+    """A date given relative to the deal's ``target_date`` (``target-6w``)."""
+
+    sign: int
+    amount: int
+    unit: Literal["d", "w", "bd"]
+
+    def __str__(self) -> str:
+        return f"target{'+' if self.sign > 0 else '-'}{self.amount}{self.unit}"
+
+
+def parse_due(value: Any) -> dt.date | TargetOffset:
+    """A due date: ``YYYY-MM-DD`` or an offset from the target date."""
+    if isinstance(value, str):
+        match = OFFSET.match(value.strip())
+        if match:
+            sign, amount, unit = match.groups()
+            return TargetOffset(1 if sign == "+" else -1, int(amount), unit)  # type: ignore[arg-type]
+        if value.strip().startswith("target"):
+            raise PydanticCustomError(
+                "bad_offset",
+                "bad offset {found}; expected target-30d, target-6w, target+2w or target-10bd "
+                "(d = days, w = weeks, bd = business days)",
+                {"found": _found(value)},
+            )
+    try:
+        return parse_date(value)
+    except PydanticCustomError:
+        raise PydanticCustomError(
+            "bad_due",
+            "bad date {found}; expected YYYY-MM-DD or an offset such as target-30d",
+            {"found": _found(value)},
+        ) from None
+
+
+def _found(value: Any) -> str:
+    if value is None:
+        return "nothing (empty value)"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
+
+
+Date = Annotated[
+    dt.date,
+    BeforeValidator(parse_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DATE.pattern}),
+]
+Due = Annotated[
+    Union[dt.date, TargetOffset],
+    BeforeValidator(parse_due),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(\d{4}-\d{2}-\d{2}|target\s*[+-]\s*\d+\s*(d|w|bd))$",
+            "description": "YYYY-MM-DD, or an offset from target_date: target-30d, target-6w, target-10bd",
+        }
+    ),
+]
+Ident = Annotated[str, Field(pattern=IDENT, min_length=1, max_length=64)]
+Text = Annotated[str, Field(min_length=1)]
+Side = Literal["buyer", "seller", "partner"]
+Status = Literal["not_started", "in_progress", "done", "blocked"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Party(Model):
+    """A company on one side of the deal."""
+
+    name: Text = Field(description="Company name, shown in the deal room's header.")
+    logo: str | None = Field(None, description="Logo file (SVG or PNG), relative to the deal YAML.")
+
+
+class DealInfo(Model):
+    title: Text = Field(description="What the deal is, e.g. 'Kestrel Freight × Orbisoft — route planning rollout'.")
+    buyer: Party
+    seller: Party
+    stage: str | None = Field(None, description="Sales stage, free text in snake_case (e.g. evaluation).")
+    target_date: Date = Field(description="The buyer's desired outcome date (go-live, signature).")
+    summary: str = Field("", description="Markdown: the outcome and why, in the buyer's words.")
+    locale: str = Field("en", description="Language and date format of the deal room, e.g. en, en_GB, de, fr.")
+
+
+class Person(Model):
+    id: Ident = Field(description="Short id used as a milestone owner, e.g. ilse.")
+    name: Text
+    side: Side = Field(description="buyer, seller or partner (implementation partner, reseller).")
+    title: str | None = Field(None, description="Job title, e.g. VP Operations.")
+    role: str | None = Field(None, description="Role in the deal, snake_case: champion, economic_buyer, ...")
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = None
+
+
+class Milestone(Model):
+    id: Ident
+    title: Text
+    owner: Ident = Field(description="A person id, or one of: buyer, seller, partner.")
+    due: Due
+    status: Status = "not_started"
+    done_on: Date | None = Field(None, description="When a done milestone was completed.")
+    notes: str = Field("", description="Markdown.")
+    after: tuple[Ident, ...] = Field((), description="Milestone ids that must be done before this one starts.")
+    goals: tuple[Ident, ...] = Field((), description="Goal ids this milestone leads to.")
+
+
+class Goal(Model):
+    id: Ident
+    metric: Text = Field(description="What is measured, e.g. Manual planning hours per month.")
+    baseline: float | None = Field(None, description="Where the buyer is today.")
+    target: float = Field(description="Where the buyer wants to be.")
+    unit: str | None = None
+    by: Date | None = Field(None, description="When the target should be reached.")
+
+
+class LineItem(Model):
+    name: Text
+    quantity: Decimal = Field(Decimal(1), ge=0)
+    unit_price: Decimal = Field(ge=0)
+    unit: str | None = Field(None, description="e.g. seat, user/year, day.")
+    description: str | None = None
+    discount_percent: Decimal = Field(Decimal(0), ge=0, le=100)
+
+
+class Proposal(Model):
+    valid_until: Date | None = Field(None, description="Last day the offer's conditions are guaranteed.")
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = Field("EUR", description="ISO 4217 code.")
+    items: tuple[LineItem, ...] = ()
+    terms: str = Field("", description="Markdown.")
+
+
+class Meeting(Model):
+    date: Date
+    time: str | None = Field(None, pattern=r"^\d{1,2}:\d{2}$", description="HH:MM, local time.")
+    title: Text
+    location: str | None = Field(None, description="Room, address or video-call link.")
+    agenda: str = Field("", description="Markdown.")
+
+
+class Deal(Model):
+    """One deal file."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"title": "Dealrooms deal file"},
+    )
+
+    extends: str | None = Field(None, description="Template name in <deals_dir>/_templates/.")
+    deal: DealInfo
+    people: tuple[Person, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    goals: tuple[Goal, ...] = ()
+    proposal: Proposal | None = None
+    meetings: tuple[Meeting, ...] = ()
+
+    def person(self, person_id: str) -> Person | None:
+        return next((p for p in self.people if p.id == person_id), None)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a deal file, for editors (YAML language server)."""
+    schema = Deal.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
