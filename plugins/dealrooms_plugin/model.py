@@ -137,6 +137,7 @@ class Person(Model):
     name: Text
     side: Side = Field(description="buyer, seller or partner (implementation partner, reseller).")
     title: str | None = Field(None, description="Job title, e.g. VP Operations.")
+    company: str | None = Field(None, description="Company, for partners (defaults to the buyer's or seller's name).")
     role: str | None = Field(None, description="Role in the deal, snake_case: champion, economic_buyer, ...")
     email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = None

@@ -1,0 +1,200 @@
+"""The ``dealrooms`` MkDocs plugin: a thin adapter over the engine.
+
+Hooks check ``enabled`` and hand work to the engine (catalog, plan, view,
+render) and to :mod:`.shell`, which wraps page bodies in Material's shell.
+Every deal is validated before anything is written; a deal whose inputs are
+unchanged is not rendered again (its previous bytes are reused).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import jinja2
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+
+from .. import __version__
+from ..catalog import Catalog
+from ..errors import DealroomsError
+from ..load import LoadedDeal
+from ..plan import Thresholds, schedule
+from ..render import TEMPLATES, make_env, render_pages
+from ..today import today
+from ..view import build_view
+from . import pages as site_pages
+from .config import DealroomsConfig
+from .shell import Chrome, install_shell, render_shell
+
+log = get_plugin_logger("dealrooms")
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+SHARED_ASSETS = ("dealrooms.css", "dealrooms.js")
+
+
+class DealroomsPlugin(BasePlugin[DealroomsConfig]):
+    # Defining on_startup keeps this instance across rebuilds of `mkdocs serve`,
+    # which is what lets an edit re-render only the deal that changed.
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.is_serve = command == "serve"
+        self.catalog: Catalog | None = None
+        self.rendered: dict[str, tuple[str, dict[str, bytes]]] = {}
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        if not self.config.enabled:
+            return None
+        if not hasattr(self, "is_serve"):  # on_startup is skipped when MkDocs is driven through its API
+            self.on_startup(command="build", dirty=False)
+        self.deals_dir = (Path(config.config_file_path).parent / self.config.deals_dir).resolve()
+        if self.catalog is None or self.catalog.deals_dir != self.deals_dir:
+            self.catalog = Catalog(self.deals_dir)
+        try:
+            self.today = today()
+        except DealroomsError as exc:
+            raise PluginError(str(exc)) from None
+        self.thresholds = Thresholds(**self.config.health) if self.config.health else Thresholds()
+        overrides = [Path(config.theme.custom_dir) / "dealrooms"] if config.theme.custom_dir else []
+        self.fragment_env = make_env([d.parent for d in overrides])
+        for asset in SHARED_ASSETS:
+            target = config.extra_css if asset.endswith(".css") else config.extra_javascript
+            if f"assets/dealrooms/{asset}" not in target:
+                target.append(f"assets/dealrooms/{asset}")
+        if self.config.protect and not self.is_serve:
+            log.warning(
+                "protect: true, but protection is not implemented yet: deal rooms are built as PLAIN, "
+                "UNPROTECTED pages. Do not publish them. Set protect: false to silence this warning."
+            )
+        return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        if not self.config.enabled:
+            return
+        assert self.catalog is not None
+        started = time.perf_counter()
+        try:
+            changes = self.catalog.refresh()
+        except DealroomsError as exc:
+            raise PluginError(str(exc)) from None
+        for slug in changes.changed + changes.removed:
+            self.rendered.pop(slug, None)
+        problems = self.catalog.problems
+        if problems and not self.is_serve:
+            lines = [str(p) for slug_problems in problems.values() for p in slug_problems]
+            raise PluginError(
+                f"{len(lines)} problem(s) in {len(problems)} deal file(s); nothing was built:\n" + "\n".join(lines)
+            )
+        for slug_problems in problems.values():
+            for p in slug_problems:
+                log.error(str(p))
+        log.debug("loaded %d deal(s) in %.3f s", len(self.catalog.entries), time.perf_counter() - started)
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
+        if not self.config.enabled:
+            return None
+        # Nothing from the deals folder is published as-is (YAML, logos, templates).
+        kept = Files([f for f in files if not _is_inside(Path(f.abs_src_path or ""), self.deals_dir)])
+        assert self.catalog is not None
+        index = site_pages.rep_index(self.catalog, self.today, self.thresholds) if self.is_serve else site_pages.public_index()
+        kept.append(File.generated(config, "index.md", content=index))
+        for asset in SHARED_ASSETS:
+            kept.append(File.generated(config, f"assets/dealrooms/{asset}", content=(ASSETS / asset).read_bytes()))
+        return kept
+
+    def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment | None:
+        if not self.config.enabled:
+            return None
+        install_shell(env, config)
+        self.theme_env = env
+        return env
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if not self.config.enabled:
+            return
+        assert self.catalog is not None
+        started = time.perf_counter()
+        rendered = reused = 0
+        search = _search_config(config)
+        self.signature = _templates_signature([TEMPLATES, ASSETS, *([Path(config.theme.custom_dir)] if config.theme.custom_dir else [])])
+        site_dir = Path(config.site_dir)
+        for slug, loaded in self.catalog.deals.items():
+            key = self._render_key(loaded)
+            cached = self.rendered.get(slug)
+            if cached and cached[0] == key:
+                files = cached[1]
+                reused += 1
+            else:
+                files = self._render_deal(loaded, config, search)
+                self.rendered[slug] = (key, files)
+                rendered += 1
+            _write_tree(site_dir / slug, files)
+        for slug, problems in self.catalog.problems.items():
+            _write_tree(site_dir / slug, site_pages.error_pages(self.theme_env, config, slug, problems))
+        log.info(
+            "rendered %d deal(s), reused %d unchanged, in %.2f s",
+            rendered, reused, time.perf_counter() - started,
+        )
+
+    # --- helpers ------------------------------------------------------------
+
+    def _render_key(self, loaded: LoadedDeal) -> str:
+        parts = [loaded.digest, self.today.isoformat(), __version__, repr(self.thresholds), self.signature]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def _render_deal(self, loaded: LoadedDeal, config: MkDocsConfig, search: dict) -> dict[str, bytes]:
+        deal = loaded.deal
+        logo_file = None
+        files: dict[str, bytes] = {}
+        if deal.deal.buyer.logo:
+            logo_path = (loaded.path.parent / deal.deal.buyer.logo).resolve()
+            logo_file = f"assets/logo{logo_path.suffix.lower()}"
+            files[logo_file] = logo_path.read_bytes()
+        plan = schedule(deal, self.today, self.thresholds)
+        view = build_view(loaded.slug, deal, plan, logo=logo_file)
+        bodies = render_pages(view, self.fragment_env)
+        chrome = Chrome(
+            slug=loaded.slug,
+            site_name=deal.deal.buyer.name,
+            seller=deal.deal.seller.name,
+            logo_file=logo_file,
+            generated_on=self.today.isoformat(),
+        )
+        files.update(render_shell(self.theme_env, config, chrome, bodies, search))
+        return files
+
+
+def _search_config(config: MkDocsConfig) -> dict:
+    plugin = config.plugins.get("material/search") or config.plugins.get("search")
+    options = getattr(plugin, "config", {}) or {}
+    keys = ("lang", "separator", "pipeline", "fields")
+    found = {k: options[k] for k in keys if k in options and options[k] is not None}
+    return found or {"lang": ["en"], "separator": r"[\s\-]+", "pipeline": ["stopWordFilter"]}
+
+
+def _templates_signature(roots: list[Path]) -> str:
+    """Any change to templates, assets or theme overrides invalidates rendered deals."""
+    stamps = []
+    for root in roots:
+        for dirpath, _, names in os.walk(root):
+            for name in names:
+                st = os.stat(os.path.join(dirpath, name))
+                stamps.append(f"{dirpath}/{name}:{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(sorted(stamps)).encode()).hexdigest()
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def _write_tree(root: Path, files: dict[str, bytes]) -> None:
+    for relative, data in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)

@@ -1,0 +1,111 @@
+"""Wrap a deal's page bodies in Material's page shell, one sealed microsite per deal.
+
+Each deal gets its own tiny MkDocs navigation (its five pages only), its own
+search index and sitemap, and a ``base_url`` pointing at the deal's folder,
+so Material's search, instant loading and local storage never reach beyond
+the deal. Rendering a deal costs the same whatever the number of deals: no
+page renders a navigation of other deals.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
+
+import jinja2
+from markupsafe import escape
+from mkdocs.commands.build import get_context
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
+
+from ..render import PAGES, RenderedPage
+
+SHELL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "shell"
+SHELL = "dealroom.html"
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """What the page shell shows around the body (all escaped by the shell)."""
+
+    slug: str
+    site_name: str  # buyer's name, in the header
+    seller: str
+    logo_file: str | None  # path inside the deal, e.g. "assets/logo.svg"
+    generated_on: str
+
+
+def install_shell(env: jinja2.Environment, config: MkDocsConfig) -> None:
+    """Let the theme environment find the shell templates, after ``custom_dir``.
+
+    ``theme_overrides/dealroom.html`` or ``theme_overrides/partials/logo.html``
+    therefore still win over the packaged ones.
+    """
+    loader = env.loader
+    if isinstance(loader, jinja2.FileSystemLoader) and str(SHELL_TEMPLATES) not in loader.searchpath:
+        position = 1 if config.theme.custom_dir else 0
+        loader.searchpath.insert(position, str(SHELL_TEMPLATES))
+
+
+def render_shell(
+    env: jinja2.Environment,
+    config: MkDocsConfig,
+    chrome: Chrome,
+    bodies: list[RenderedPage],
+    search_config: dict,
+) -> dict[str, bytes]:
+    """The deal's pages, search index and sitemap, as ``{path inside the deal: bytes}``."""
+    deal_config = copy.copy(config)  # shallow: only the site name differs per deal
+    deal_config["site_name"] = str(escape(chrome.site_name))
+    template = env.get_template(SHELL)
+    pages: list[Page] = []
+    for body in bodies:
+        src = f"{chrome.slug}/{'index' if not body.spec.path else body.spec.name}.md"
+        page = Page(body.spec.title, File.generated(deal_config, src, content=""), deal_config)
+        page.content = body.html
+        page.markdown = ""
+        page.meta = {"hide": ["toc"]} if len(bodies) > 1 else {"hide": ["toc", "navigation"]}
+        pages.append(page)
+    for previous, following in zip(pages, pages[1:]):
+        previous.next_page, following.previous_page = following, previous
+    nav = Navigation(pages, pages)  # type: ignore[arg-type]
+    nav.homepage = pages[0]
+    files = Files([page.file for page in pages])
+    deal_root = f"{chrome.slug}/"
+
+    out: dict[str, bytes] = {}
+    for page in pages:
+        page.active = True
+        context = get_context(nav, files, deal_config, page)
+        context["base_url"] = get_relative_url(deal_root, page.url)  # type: ignore[typeddict-unknown-key]
+        context["dealroom"] = chrome  # type: ignore[typeddict-unknown-key]
+        context["dealroom_root"] = get_relative_url(deal_root, page.url)  # type: ignore[typeddict-unknown-key]
+        out[_inside(page.file.dest_uri, chrome.slug)] = template.render(context).encode("utf-8")
+        page.active = False
+
+    docs = [{"location": _inside(p.url, chrome.slug), "title": p.title, "text": b.text} for p, b in zip(pages, bodies)]
+    out["search/search_index.json"] = json.dumps(
+        {"config": search_config, "docs": docs}, ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
+    out["sitemap.xml"] = _sitemap(config, pages).encode("utf-8")
+    return out
+
+
+def _inside(uri: str, slug: str) -> str:
+    return posixpath.relpath(uri, slug) if uri.rstrip("/") != slug else "index.html" if uri.endswith(".html") else ""
+
+
+def _sitemap(config: MkDocsConfig, pages: list[Page]) -> str:
+    base = (config.site_url or "").rstrip("/") + "/" if config.site_url else "/"
+    urls = "".join(f"<url><loc>{xml_escape(base + page.url)}</loc></url>" for page in pages)
+    return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
+
+
+PAGE_COUNT = len(PAGES)
