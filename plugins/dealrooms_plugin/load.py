@@ -399,7 +399,7 @@ def _describe(kind: str, error: Any, value: Any, field_name: str) -> tuple[str, 
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bound = next(iter(ctx.values()), "")
         words = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most", "less_than": "less than"}
-        return f"expected a number {words[kind]} {bound}, found {found}", None
+        return f"expected a number of {words[kind]} {bound}, found {found}", None
     if kind == "string_pattern_mismatch":
         expected, hint = PATTERN_HINTS.get(field_name, ("text of the right form", None))
         return f"expected {expected}, found {found}", hint

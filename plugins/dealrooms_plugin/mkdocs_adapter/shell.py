@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -99,7 +98,9 @@ def render_shell(
 
 
 def _inside(uri: str, slug: str) -> str:
-    return posixpath.relpath(uri, slug) if uri.rstrip("/") != slug else "index.html" if uri.endswith(".html") else ""
+    """``kestrel-freight/plan/`` -> ``plan/``: paths and search locations inside the deal."""
+    prefix = f"{slug}/"
+    return uri[len(prefix):] if uri.startswith(prefix) else uri
 
 
 def _sitemap(config: MkDocsConfig, pages: list[Page]) -> str:

@@ -1,0 +1,42 @@
+"""Helpers for whole-site builds in a temporary project."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import yaml
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+
+def set_plugin_options(project: Path, **options: object) -> None:
+    """Change the dealrooms plugin options in the project's mkdocs.yml."""
+    config_file = project / "mkdocs.yml"
+    text = config_file.read_text(encoding="utf-8")
+    for key, value in options.items():
+        rendered = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+        text, count = re.subn(rf"(?m)^(\s+){key}: .*$", rf"\g<1>{key}: {rendered}", text)
+        if not count:
+            text = re.sub(r"(?m)^(\s+)- dealrooms:\s*$", rf"\g<0>\n\g<1>    {key}: {rendered}", text)
+    config_file.write_text(text, encoding="utf-8")
+
+
+def build_site(project: Path, **overrides: object) -> Path:
+    """Build the project through the MkDocs API; return the site folder."""
+    config = load_config(str(project / "mkdocs.yml"), **overrides)
+    build(config)
+    return Path(config.site_dir)
+
+
+def all_text(folder: Path) -> dict[Path, str]:
+    """Every file below ``folder`` as text (gzip files unpacked), for grepping."""
+    out = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if path.suffix == ".gz":
+                data = gzip.decompress(data)
+            out[path] = data.decode("utf-8", errors="replace")
+    return out
