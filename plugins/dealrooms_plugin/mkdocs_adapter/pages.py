@@ -34,7 +34,7 @@ def public_index() -> str:
 
 
 def rep_index(catalog: Catalog, today: dt.date, thresholds: Thresholds) -> str:
-    """The rep's index of every deal, shown only under ``mkdocs serve``."""
+    """The rep's index of every deal (an HTML body), shown only under ``mkdocs serve``."""
     rows = []
     for slug, loaded in catalog.deals.items():
         deal = loaded.deal
@@ -59,11 +59,11 @@ def rep_index(catalog: Catalog, today: dt.date, thresholds: Thresholds) -> str:
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
     return (
-        "---\nsearch:\n  exclude: true\nhide: [navigation, toc]\n---\n"
-        "# Deal rooms (preview)\n\n"
-        "This index exists only under `mkdocs serve`; a built site has no list of deals.\n\n"
-        + (f"<div class='admonition danger dr-error'><p class='admonition-title'>Deals with problems</p><ul>{problems}</ul></div>\n\n" if problems else "")
-        + table + "\n"
+        "<h1>Deal rooms <small>(preview)</small></h1>"
+        f"<p class='dr-lead'>{len(rows)} deal(s) as of {today.isoformat()}. This index exists only under "
+        "<code>mkdocs serve</code>; a built site has no list of deals.</p>"
+        + (f"<div class='admonition danger dr-error'><p class='admonition-title'>Deals with problems</p><ul>{problems}</ul></div>" if problems else "")
+        + table
     )
 
 

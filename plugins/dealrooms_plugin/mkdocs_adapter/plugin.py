@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from ..today import today
 from ..view import build_view
 from . import pages as site_pages
 from .config import DealroomsConfig
-from .shell import Chrome, install_shell, render_shell
+from .live import DealWatcher, LiveReload
+from .shell import Chrome, install_shell, render_root_page, render_shell
 
 log = get_plugin_logger("dealrooms")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -98,8 +100,9 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         # Nothing from the deals folder is published as-is (YAML, logos, templates).
         kept = Files([f for f in files if not _is_inside(Path(f.abs_src_path or ""), self.deals_dir)])
         assert self.catalog is not None
-        index = site_pages.rep_index(self.catalog, self.today, self.thresholds) if self.is_serve else site_pages.public_index()
-        kept.append(File.generated(config, "index.md", content=index))
+        # The rep's index replaces this page under serve (see _write_rep_index),
+        # so the root search index never mentions a deal.
+        kept.append(File.generated(config, "index.md", content=site_pages.public_index()))
         for asset in SHARED_ASSETS:
             kept.append(File.generated(config, f"assets/dealrooms/{asset}", content=(ASSETS / asset).read_bytes()))
         return kept
@@ -115,30 +118,85 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         if not self.config.enabled:
             return
         assert self.catalog is not None
+        self.site_dir = Path(config.site_dir)
+        self.mkdocs_config = config
+        self.search = _search_config(config)
+        custom = [Path(config.theme.custom_dir)] if config.theme.custom_dir else []
+        self.signature = _templates_signature([TEMPLATES, ASSETS, *custom])
+        self._publish(list(self.catalog.entries))
+
+    def on_serve(self, server, *, config: MkDocsConfig, builder):  # type: ignore[no-untyped-def]
+        if not self.config.enabled:
+            return server
+        if config.theme.custom_dir:
+            server.watch(config.theme.custom_dir)  # template overrides: a full (incremental) rebuild
+        if not LiveReload.supported(server):
+            log.warning("this MkDocs version's live-reload server is unknown; deal edits trigger full rebuilds")
+            server.watch(str(self.deals_dir))
+            return server
+        if _is_inside(Path(config.docs_dir), self.deals_dir) or _is_inside(self.deals_dir, Path(config.docs_dir)):
+            server.unwatch(config.docs_dir)  # MkDocs would poll it and rebuild everything
+        self.live = LiveReload(server)
+        self.watcher = DealWatcher(self.deals_dir, self._live_update)
+        self.watcher.start()
+        return server
+
+    def on_shutdown(self) -> None:
+        watcher = getattr(self, "watcher", None)
+        if watcher:
+            watcher.stop()
+
+    # --- helpers ------------------------------------------------------------
+
+    def _live_update(self) -> None:
+        """Under serve: re-render only the deals whose files changed."""
+        assert self.catalog is not None
+        started = time.perf_counter()
+        changes = self.catalog.refresh()
+        if not changes:
+            return
+        for slug in changes.changed + changes.removed:
+            self.rendered.pop(slug, None)
+        for slug in changes.changed:
+            for problem in self.catalog.problems.get(slug, []):
+                log.error(str(problem))
+        with self.live.updating():
+            for slug in changes.removed:
+                shutil.rmtree(self.site_dir / slug, ignore_errors=True)
+            self._publish(list(changes.changed))
+        log.info("live update of %s in %.0f ms", ", ".join(changes.changed + changes.removed),
+                 1000 * (time.perf_counter() - started))
+
+    def _publish(self, slugs: list[str]) -> None:
+        """Write these deals into the site (reusing unchanged renders), and the rep's index."""
+        assert self.catalog is not None
         started = time.perf_counter()
         rendered = reused = 0
-        search = _search_config(config)
-        self.signature = _templates_signature([TEMPLATES, ASSETS, *([Path(config.theme.custom_dir)] if config.theme.custom_dir else [])])
-        site_dir = Path(config.site_dir)
-        for slug, loaded in self.catalog.deals.items():
-            key = self._render_key(loaded)
+        config = self.mkdocs_config
+        for slug in slugs:
+            entry = self.catalog.entries.get(slug)
+            if entry is None:
+                continue
+            target = self.site_dir / slug
+            if entry.deal is None:
+                shutil.rmtree(target, ignore_errors=True)
+                _write_tree(target, site_pages.error_pages(self.theme_env, config, slug, entry.problems))
+                continue
+            key = self._render_key(entry.deal)
             cached = self.rendered.get(slug)
             if cached and cached[0] == key:
                 files = cached[1]
                 reused += 1
             else:
-                files = self._render_deal(loaded, config, search)
+                files = self._render_deal(entry.deal, config, self.search)
                 self.rendered[slug] = (key, files)
                 rendered += 1
-            _write_tree(site_dir / slug, files)
-        for slug, problems in self.catalog.problems.items():
-            _write_tree(site_dir / slug, site_pages.error_pages(self.theme_env, config, slug, problems))
-        log.info(
-            "rendered %d deal(s), reused %d unchanged, in %.2f s",
-            rendered, reused, time.perf_counter() - started,
-        )
-
-    # --- helpers ------------------------------------------------------------
+                shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
+            _write_tree(target, files)
+        if self.is_serve:
+            body = site_pages.rep_index(self.catalog, self.today, self.thresholds)
+            (self.site_dir / "index.html").write_bytes(render_root_page(self.theme_env, config, "Deal rooms", body))
+        log.info("rendered %d deal(s), reused %d unchanged, in %.2f s", rendered, reused, time.perf_counter() - started)
 
     def _render_key(self, loaded: LoadedDeal) -> str:
         parts = [loaded.digest, self.today.isoformat(), __version__, repr(self.thresholds), self.signature]

@@ -63,7 +63,6 @@ def render_shell(
     """The deal's pages, search index and sitemap, as ``{path inside the deal: bytes}``."""
     deal_config = copy.copy(config)  # shallow: only the site name differs per deal
     deal_config["site_name"] = str(escape(chrome.site_name))
-    template = env.get_template(SHELL)
     pages: list[Page] = []
     for body in bodies:
         src = f"{chrome.slug}/{'index' if not body.spec.path else body.spec.name}.md"
@@ -72,28 +71,44 @@ def render_shell(
         page.markdown = ""
         page.meta = {"hide": ["toc"]} if len(bodies) > 1 else {"hide": ["toc", "navigation"]}
         pages.append(page)
-    for previous, following in zip(pages, pages[1:]):
-        previous.next_page, following.previous_page = following, previous
-    nav = Navigation(pages, pages)  # type: ignore[arg-type]
-    nav.homepage = pages[0]
-    files = Files([page.file for page in pages])
-    deal_root = f"{chrome.slug}/"
-
-    out: dict[str, bytes] = {}
-    for page in pages:
-        page.active = True
-        context = get_context(nav, files, deal_config, page)
-        context["base_url"] = get_relative_url(deal_root, page.url)  # type: ignore[typeddict-unknown-key]
-        context["dealroom"] = chrome  # type: ignore[typeddict-unknown-key]
-        context["dealroom_root"] = get_relative_url(deal_root, page.url)  # type: ignore[typeddict-unknown-key]
-        out[_inside(page.file.dest_uri, chrome.slug)] = template.render(context).encode("utf-8")
-        page.active = False
-
+    out = {
+        _inside(page.file.dest_uri, chrome.slug): html
+        for page, html in zip(pages, _render_pages(env, deal_config, chrome, pages, f"{chrome.slug}/"))
+    }
     docs = [{"location": _inside(p.url, chrome.slug), "title": p.title, "text": b.text} for p, b in zip(pages, bodies)]
     out["search/search_index.json"] = json.dumps(
         {"config": search_config, "docs": docs}, ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")
     out["sitemap.xml"] = _sitemap(config, pages).encode("utf-8")
+    return out
+
+
+def render_root_page(env: jinja2.Environment, config: MkDocsConfig, title: str, body: str) -> bytes:
+    """One page at the site root in the same shell (the rep's index under serve)."""
+    chrome = Chrome(slug="", site_name=config.site_name, seller="Dealrooms", logo_file=None, generated_on="preview")
+    page = Page(title, File.generated(config, "index.md", content=""), config)
+    page.content, page.markdown, page.meta = body, "", {"hide": ["toc", "navigation"]}
+    return _render_pages(env, config, chrome, [page], "")[0]
+
+
+def _render_pages(env: jinja2.Environment, config: MkDocsConfig, chrome: Chrome, pages: list[Page], root: str) -> list[bytes]:
+    """Render pages that form one small site of their own rooted at ``root``."""
+    template = env.get_template(SHELL)
+    for previous, following in zip(pages, pages[1:]):
+        previous.next_page, following.previous_page = following, previous
+    nav = Navigation(pages, pages)  # type: ignore[arg-type]
+    nav.homepage = pages[0]
+    files = Files([page.file for page in pages])
+    out = []
+    for page in pages:
+        page.active = True
+        context = get_context(nav, files, config, page)
+        base = get_relative_url(root or ".", page.url) if root else get_relative_url(".", page.url)
+        context["base_url"] = base  # type: ignore[typeddict-unknown-key]
+        context["dealroom"] = chrome  # type: ignore[typeddict-unknown-key]
+        context["dealroom_root"] = base if base.endswith("/") else base + "/"  # type: ignore[typeddict-unknown-key]
+        out.append(template.render(context).encode("utf-8"))
+        page.active = False
     return out
 
 

@@ -1,0 +1,97 @@
+"""Instant live preview: a native file watcher that re-renders one deal.
+
+MkDocs's own watcher polls every 0.5 s, waits 0.1 s more and then rebuilds
+the whole site. For deal files we use watchdog's native observer instead and
+call back into the plugin, which re-renders only the changed deals into the
+served folder. To make browsers reload (and hold requests while files are
+being written) we use the same epoch handshake as MkDocs's LiveReloadServer;
+if a future MkDocs changes it, :func:`attach` falls back to ``server.watch``
+(a full, still incremental, rebuild on every change).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+log = logging.getLogger("mkdocs.plugins.dealrooms")
+DEBOUNCE_SECONDS = 0.03  # editors write a file in several steps (truncate, write, rename)
+RELEVANT = (".yml", ".yaml", ".svg", ".png", ".jpg", ".jpeg", ".webp")
+
+
+class LiveReload:
+    """Publishes a new version of the served site to waiting browsers."""
+
+    def __init__(self, server: Any):
+        self.server = server
+
+    @classmethod
+    def supported(cls, server: Any) -> bool:
+        return all(hasattr(server, name) for name in ("_epoch_cond", "_wanted_epoch", "_visible_epoch"))
+
+    @contextlib.contextmanager
+    def updating(self) -> Iterator[None]:
+        """Hold page requests while files change; reload browsers afterwards."""
+        server = self.server
+        with server._epoch_cond:
+            server._wanted_epoch = round(time.monotonic() * 1000)
+        try:
+            yield
+        finally:
+            with server._epoch_cond:
+                server._visible_epoch = server._wanted_epoch
+                server._epoch_cond.notify_all()
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, trigger: Callable[[], None]):
+        self.trigger = trigger
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        paths = [str(event.src_path), str(getattr(event, "dest_path", "") or "")]
+        if any(p.endswith(RELEVANT) for p in paths) or event.is_directory:
+            self.trigger()
+
+
+class DealWatcher:
+    """Watches the deals folder natively and runs ``update`` after a short debounce."""
+
+    def __init__(self, folder: Path, update: Callable[[], None]):
+        self.folder = folder
+        self.update = update
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+        self.observer = Observer()
+        self.observer.daemon = True
+        self.observer.schedule(_Handler(self._schedule), str(folder), recursive=True)
+
+    def start(self) -> None:
+        self.observer.start()
+
+    def stop(self) -> None:
+        self.observer.stop()
+        if self._timer:
+            self._timer.cancel()
+
+    def _schedule(self) -> None:
+        with self._lock:
+            if self._timer:
+                self._timer.cancel()
+            self._timer = threading.Timer(DEBOUNCE_SECONDS, self._run)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _run(self) -> None:
+        try:
+            self.update()
+        except Exception:  # the preview must survive anything a save can cause
+            log.exception("live update failed; the next save retries")
