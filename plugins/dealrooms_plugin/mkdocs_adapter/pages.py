@@ -33,22 +33,37 @@ def public_index() -> str:
     return PUBLIC_INDEX
 
 
-def rep_index(catalog: Catalog, today: dt.date, thresholds: Thresholds) -> str:
-    """The rep's index of every deal (an HTML body), shown only under ``mkdocs serve``."""
+RowCache = dict[str, tuple[tuple[str, dt.date, Thresholds], str]]
+
+
+def rep_index(catalog: Catalog, today: dt.date, thresholds: Thresholds, cache: RowCache | None = None) -> str:
+    """The rep's index of every deal (an HTML body), shown only under ``mkdocs serve``.
+
+    ``cache`` keeps each deal's row by its input digest, so an edit recomputes
+    one row, not one per deal.
+    """
+    cache = {} if cache is None else cache
     rows = []
     for slug, loaded in catalog.deals.items():
+        key = (loaded.digest, today, thresholds)
+        cached = cache.get(slug)
+        if cached and cached[0] == key:
+            rows.append(cached[1])
+            continue
         deal = loaded.deal
         plan = schedule(deal, today, thresholds)
         valid = validity(deal.proposal.valid_until if deal.proposal else None, today)
         proposal = {"none": "—", "expired": "expired", "expires_today": "expires today"}.get(
             valid.state, f"{valid.days_left} days"
         )
-        rows.append(
+        row = (
             f"<tr><td><a href='{slug}/'><strong>{escape(deal.deal.buyer.name)}</strong></a><br><small>{escape(slug)}</small></td>"
             f"<td>{escape((deal.deal.stage or '').replace('_', ' '))}</td><td>{deal.deal.target_date}</td>"
             f"<td>{plan.projected_date}</td><td>{plan.slip_days:+d}</td><td>{len(plan.overdue)}</td>"
             f"<td>{proposal}</td><td><span class='dr-health dr-health--{plan.health}'>{HEALTH_LABELS[plan.health]}</span></td></tr>"
         )
+        cache[slug] = (key, row)
+        rows.append(row)
     problems = "".join(
         f"<li><a href='{slug}/'>{escape(slug)}</a><pre>{escape(chr(10).join(str(p) for p in ps))}</pre></li>"
         for slug, ps in catalog.problems.items()

@@ -45,6 +45,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         self.is_serve = command == "serve"
         self.catalog: Catalog | None = None
         self.rendered: dict[str, tuple[str, dict[str, bytes]]] = {}
+        self.index_rows: site_pages.RowCache = {}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
@@ -194,7 +195,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
                 shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
             _write_tree(target, files)
         if self.is_serve:
-            body = site_pages.rep_index(self.catalog, self.today, self.thresholds)
+            body = site_pages.rep_index(self.catalog, self.today, self.thresholds, self.index_rows)
             (self.site_dir / "index.html").write_bytes(render_root_page(self.theme_env, config, "Deal rooms", body))
         log.info("rendered %d deal(s), reused %d unchanged, in %.2f s", rendered, reused, time.perf_counter() - started)
 

@@ -1,0 +1,1 @@
+"""Dealrooms benchmark suite (run with `./dev bench`)."""
