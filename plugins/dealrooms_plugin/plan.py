@@ -2,37 +2,107 @@
 
 Pure functions of a validated :class:`~.model.Deal` and a date; no I/O and no
 MkDocs. Everything the deal room says about time comes from here.
+
+The model, in the words a rep would use:
+
+* A milestone's **planned** date is its ``due`` (offsets resolved against the
+  deal's ``target_date``).
+* Its **projected** date is when it will realistically be done: a done
+  milestone's ``done_on``; an open one no earlier than its planned date, no
+  earlier than today (an overdue step cannot finish in the past), and no
+  earlier than each predecessor's projected date plus the gap the plan left
+  between the two. So a predecessor that slips by N days pushes its
+  dependants by N days; a step that is itself later than that push (e.g. it
+  is overdue too) absorbs it.
+* The deal's **projected date** is ``target_date`` moved by the largest slip
+  on the chains leading to the last milestone (by planned date). Slip of
+  milestones off those chains shows as overdue items, not as a later go-live.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Literal
+import difflib
+from dataclasses import dataclass, fields
+from typing import Any, Literal, Mapping
 
+from .errors import DealroomsError
 from .model import Deal, Milestone, TargetOffset
 
 Health = Literal["on_track", "at_risk", "off_track"]
+HEALTH_ORDER: dict[str, int] = {"off_track": 0, "at_risk": 1, "on_track": 2}
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a deal stops being on track (configurable in mkdocs.yml)."""
+    """When a deal stops being on track (``health:`` in the plugin options).
+
+    A deal is *off track* when its slip or its number of overdue milestones
+    reaches the ``off_track_*`` value, else *at risk* when either reaches the
+    ``at_risk_*`` value, else *on track*.
+    """
 
     at_risk_slip_days: int = 1
     off_track_slip_days: int = 14
     at_risk_overdue: int = 1
     off_track_overdue: int = 3
 
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any] | None) -> "Thresholds":
+        """Thresholds from the ``health:`` plugin option; missing keys keep their defaults.
+
+        Raises :class:`DealroomsError` naming the option for unknown keys,
+        values that are not whole numbers >= 0, and an ``at_risk`` value
+        greater than its ``off_track`` counterpart.
+        """
+        if options is None:
+            return cls()
+        if not isinstance(options, Mapping):
+            raise DealroomsError(
+                f"health: expected a mapping such as {{at_risk_slip_days: 1, off_track_slip_days: 14}}, "
+                f"found {type(options).__name__}"
+            )
+        known = [f.name for f in fields(cls)]
+        values: dict[str, int] = {}
+        for key, value in options.items():
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(known)}"
+                raise DealroomsError(f"health.{key}: unknown option ({hint})")
+            # bool is an int in Python; 'yes' in YAML is never a sensible threshold.
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise DealroomsError(f"health.{key}: expected a whole number >= 0, found {value!r}")
+            values[key] = value
+        thresholds = cls(**values)
+        for what in ("slip_days", "overdue"):
+            at_risk, off_track = getattr(thresholds, f"at_risk_{what}"), getattr(thresholds, f"off_track_{what}")
+            if at_risk > off_track:
+                raise DealroomsError(
+                    f"health.at_risk_{what} ({at_risk}) is greater than health.off_track_{what} ({off_track}); "
+                    "a deal must be at risk before it is off track"
+                )
+        return thresholds
+
+    def health(self, slip_days: int, overdue: int) -> Health:
+        """The health label for a slip (days) and a number of overdue milestones."""
+        if slip_days >= self.off_track_slip_days or overdue >= self.off_track_overdue:
+            return "off_track"
+        if slip_days >= self.at_risk_slip_days or overdue >= self.at_risk_overdue:
+            return "at_risk"
+        return "on_track"
+
 
 @dataclass(frozen=True)
 class MilestonePlan:
+    """One milestone with its planned and projected dates as of ``today``."""
+
     milestone: Milestone
     planned: dt.date
     projected: dt.date
     overdue: bool  # open and its planned date is before today
     late_days: int  # overdue: today - planned; done late: done_on - planned; else 0
     critical: bool  # on the chain that decides the deal's projected date
+    driven_by: str | None = None  # the predecessor whose slip pushed the projected date, if any
 
     @property
     def id(self) -> str:
@@ -49,6 +119,8 @@ class MilestonePlan:
 
 @dataclass(frozen=True)
 class Schedule:
+    """A deal's plan and forecast as of ``today``."""
+
     today: dt.date
     target_date: dt.date
     projected_date: dt.date
@@ -65,12 +137,28 @@ class Schedule:
     def overdue(self) -> tuple[MilestonePlan, ...]:
         return tuple(m for m in self.milestones if m.overdue)
 
+    @property
+    def open(self) -> tuple[MilestonePlan, ...]:
+        """Open milestones, soonest planned first."""
+        return tuple(sorted((m for m in self.milestones if m.is_open), key=lambda m: (m.planned, m.projected)))
+
+    @property
+    def next_milestone(self) -> MilestonePlan | None:
+        """What comes next: the open milestone with the earliest planned date."""
+        pending = self.open
+        return pending[0] if pending else None
+
     def get(self, milestone_id: str) -> MilestonePlan:
         return next(m for m in self.milestones if m.id == milestone_id)
 
 
 def resolve_due(due: dt.date | TargetOffset, target: dt.date) -> dt.date:
-    """An absolute due date, resolving offsets from the target date."""
+    """An absolute due date, resolving offsets from the target date.
+
+    ``bd`` counts business days (Monday to Friday) and never lands on a
+    weekend: ``target-1bd`` of a Monday is the Friday before; ``target-0bd``
+    is the target itself, whatever day it is.
+    """
     if isinstance(due, dt.date):
         return due
     if due.unit == "d":
@@ -86,88 +174,290 @@ def resolve_due(due: dt.date | TargetOffset, target: dt.date) -> dt.date:
 
 
 def schedule(deal: Deal, today: dt.date, thresholds: Thresholds = Thresholds()) -> Schedule:
-    """Plan and forecast a deal as of ``today``."""
+    """Plan and forecast a deal as of ``today`` (see the module docstring for the rules)."""
     target = deal.deal.target_date
-    plans: dict[str, MilestonePlan] = {}
-    order = _topological(deal.milestones)
     by_id = {m.id: m for m in deal.milestones}
-    for ident in order:
-        m = by_id[ident]
-        planned = resolve_due(m.due, target)
-        if m.status == "done":
-            projected = m.done_on or planned
-        else:
-            projected = max(planned, today)
-            for dep in m.after:
-                pred = plans[dep]
-                gap = (planned - pred.planned).days
-                projected = max(projected, pred.projected + dt.timedelta(days=max(gap, 0)))
-        overdue = m.status != "done" and planned < today
-        if overdue:
-            late = (today - planned).days
-        elif m.status == "done" and m.done_on:
-            late = max((m.done_on - planned).days, 0)
-        else:
-            late = 0
-        plans[ident] = MilestonePlan(m, planned, projected, overdue, late, False)
+    planned = {m.id: resolve_due(m.due, target) for m in deal.milestones}
+    projected: dict[str, dt.date] = {}
+    driven_by: dict[str, str | None] = {}
 
-    path = _critical_path(deal.milestones, plans)
-    ordered = [plans[m.id] for m in deal.milestones]
-    slip = max((plans[i].slip_days for i in path), default=0)
-    projected_date = target + dt.timedelta(days=max(slip, 0))
-    marked = tuple(
-        MilestonePlan(p.milestone, p.planned, p.projected, p.overdue, p.late_days, p.id in path) for p in ordered
+    for ident in _topological(deal.milestones):
+        m = by_id[ident]
+        own = planned[ident]
+        if m.status == "done":
+            # What happened is a fact; predecessors no longer matter.
+            projected[ident], driven_by[ident] = m.done_on or own, None
+            continue
+        date, driver = max(own, today), None
+        for dep in _deps(m, by_id):
+            bound = _bound(dep, ident, planned, projected)
+            if bound > date:
+                date, driver = bound, dep
+        projected[ident], driven_by[ident] = date, driver
+
+    def slip(ident: str) -> int:
+        return (projected[ident] - planned[ident]).days
+
+    lasts = _last_milestones(deal.milestones, planned)
+    chain = _ancestors(lasts, by_id)
+    # Done predecessors matter only through the open steps they pushed (their
+    # slip is already in those); a done last milestone is the outcome itself.
+    slips = [slip(i) for i in chain if by_id[i].status != "done" or i in lasts]
+    deal_slip = max([0, *slips])
+    projected_date = target + dt.timedelta(days=deal_slip)
+
+    path = _critical_path(lasts, by_id, planned, projected)
+    on_path = set(path)
+    plans = tuple(
+        MilestonePlan(
+            milestone=m,
+            planned=planned[m.id],
+            projected=projected[m.id],
+            overdue=m.status != "done" and planned[m.id] < today,
+            late_days=_late_days(m, planned[m.id], today),
+            critical=m.id in on_path,
+            driven_by=driven_by[m.id],
+        )
+        for m in deal.milestones
     )
-    by_new = {p.id: p for p in marked}
-    cause = _cause(path, by_new) if slip > 0 else None
-    overdue_count = sum(p.overdue for p in marked)
-    slip_days = (projected_date - target).days
-    if slip_days >= thresholds.off_track_slip_days or overdue_count >= thresholds.off_track_overdue:
-        health: Health = "off_track"
-    elif slip_days >= thresholds.at_risk_slip_days or overdue_count >= thresholds.at_risk_overdue:
-        health = "at_risk"
-    else:
-        health = "on_track"
-    return Schedule(today, target, projected_date, marked, tuple(path), health, cause)
+    result = {p.id: p for p in plans}
+    cause = _cause(path, result, deal_slip)
+    health = thresholds.health(deal_slip, sum(p.overdue for p in plans))
+    return Schedule(today, target, projected_date, plans, tuple(path), health, cause)
+
+
+def _deps(m: Milestone, by_id: dict[str, Milestone]) -> list[str]:
+    # The loader rejects unknown ids; a Deal built in code may still have them.
+    return [d for d in m.after if d in by_id and d != m.id]
+
+
+def _bound(dep: str, ident: str, planned: dict[str, dt.date], projected: dict[str, dt.date]) -> dt.date:
+    """Earliest date ``ident`` can be done given predecessor ``dep``: its projected date plus the planned gap.
+
+    A dependant planned *before* its predecessor (a plan that contradicts
+    itself) gets a gap of 0: it is still not done before the predecessor.
+    """
+    gap = max((planned[ident] - planned[dep]).days, 0)
+    return projected[dep] + dt.timedelta(days=gap)
+
+
+def _late_days(m: Milestone, planned: dt.date, today: dt.date) -> int:
+    if m.status != "done":
+        return max((today - planned).days, 0)
+    if m.done_on:
+        return max((m.done_on - planned).days, 0)
+    return 0
 
 
 def _topological(milestones: tuple[Milestone, ...]) -> list[str]:
+    """Milestone ids, every predecessor before its dependants, otherwise in file order.
+
+    Iterative (Kahn), so a long chain cannot hit Python's recursion limit.
+    """
     by_id = {m.id: m for m in milestones}
-    done: list[str] = []
-    seen: set[str] = set()
-
-    def visit(ident: str) -> None:
-        if ident in seen:
-            return
-        seen.add(ident)
-        for dep in by_id[ident].after:
-            if dep in by_id:
-                visit(dep)
-        done.append(ident)
-
+    waiting = {m.id: len(set(_deps(m, by_id))) for m in milestones}
+    dependants: dict[str, list[str]] = {m.id: [] for m in milestones}
     for m in milestones:
-        visit(m.id)
-    return done
+        for dep in set(_deps(m, by_id)):
+            dependants[dep].append(m.id)
+    position = {m.id: i for i, m in enumerate(milestones)}
+    ready = sorted((i for i, n in waiting.items() if n == 0), key=position.__getitem__)
+    order: list[str] = []
+    while ready:
+        ident = ready.pop(0)
+        order.append(ident)
+        for nxt in dependants[ident]:
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                ready.append(nxt)
+        ready.sort(key=position.__getitem__)
+    if len(order) != len(milestones):
+        stuck = ", ".join(m.id for m in milestones if m.id not in order)
+        # load.py reports cycles with file and line; this guards deals built in code.
+        raise DealroomsError(f"dependency cycle among milestones {stuck}")
+    return order
 
 
-def _critical_path(milestones: tuple[Milestone, ...], plans: dict[str, MilestonePlan]) -> list[str]:
-    """The chain ending at the last milestone: at each step, the predecessor that drives it."""
+def _last_milestones(milestones: tuple[Milestone, ...], planned: dict[str, dt.date]) -> list[str]:
+    """The milestone(s) with the latest planned date: the outcome the plan leads to."""
     if not milestones:
         return []
-    last = max(milestones, key=lambda m: (plans[m.id].planned, plans[m.id].projected))
-    path = [last.id]
-    current = last
-    while current.after:
-        driver = max(current.after, key=lambda d: (plans[d].projected - plans[d].planned, plans[d].planned))
-        path.append(driver)
-        current = next(m for m in milestones if m.id == driver)
+    latest = max(planned.values())
+    return [m.id for m in milestones if planned[m.id] == latest]
+
+
+def _ancestors(lasts: list[str], by_id: dict[str, Milestone]) -> list[str]:
+    """``lasts`` and every milestone they (transitively) wait for."""
+    seen: list[str] = []
+    stack = list(lasts)
+    while stack:
+        ident = stack.pop()
+        if ident in seen:
+            continue
+        seen.append(ident)
+        stack.extend(_deps(by_id[ident], by_id))
+    return seen
+
+
+def _critical_path(
+    lasts: list[str], by_id: dict[str, Milestone], planned: dict[str, dt.date], projected: dict[str, dt.date]
+) -> list[str]:
+    """The chain ending at the last milestone: at each step, the predecessor that binds it most.
+
+    The tightest predecessor is the one with the latest bound (projected date
+    plus planned gap), i.e. the largest slip; ties go to the later planned
+    date, then to the later position in the file, so the path is stable.
+    """
+    if not lasts:
+        return []
+    position = {ident: i for i, ident in enumerate(by_id)}
+    current = max(lasts, key=lambda i: ((projected[i] - planned[i]).days, position[i]))
+    path = [current]
+    while deps := _deps(by_id[current], by_id):
+        current = max(deps, key=lambda d: (_bound(d, current, planned, projected), planned[d], position[d]))
+        path.append(current)
     return list(reversed(path))
 
 
-def _cause(path: list[str], plans: dict[str, MilestonePlan]) -> MilestonePlan | None:
-    """The first late step on the critical path (the one that started the slip)."""
+def _cause(path: list[str], plans: dict[str, MilestonePlan], deal_slip: int) -> MilestonePlan | None:
+    """The late step that drives the slip, for "Security review is 4 days late".
+
+    Slip propagates forward along the critical path, so the delay is in the
+    last run of steps carrying the deal's slip (an earlier run was recovered:
+    a step after it finished on time). Within that run, an open overdue step
+    is named first: it is late *now* and someone can act on it; otherwise the
+    run's first step, where the delay entered the plan (e.g. done late).
+    """
+    if deal_slip <= 0:
+        return None
+    run: list[str] = []
+    current: list[str] = []
     for ident in path:
-        p = plans[ident]
-        if p.slip_days > 0 and (p.overdue or p.late_days > 0):
-            return p
-    return next((plans[i] for i in path if plans[i].slip_days > 0), None)
+        if plans[ident].slip_days >= deal_slip:
+            current.append(ident)
+            run = current
+        else:
+            current = []
+    if run:
+        overdue = [i for i in run if plans[i].overdue]
+        return plans[overdue[0] if overdue else run[0]]
+    # The slip came from a chain the critical path does not follow (ties); name the latest step anyway.
+    late = [plans[i] for i in path if plans[i].slip_days > 0]
+    return max(late, key=lambda p: p.slip_days) if late else None
+
+
+# --- stages -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A sales stage from the plugin's ``stages:`` option."""
+
+    name: str
+    exit_criteria: tuple[str, ...] = ()  # milestone ids that must be done to leave this stage
+    probability: float | None = None  # forecast probability in percent, 0-100
+
+
+@dataclass(frozen=True)
+class StageCheck:
+    """How a deal's ``stage`` compares with the milestones it has completed."""
+
+    stage: str | None  # the deal's stage as written
+    index: int | None  # its position in the configured stages; None when unknown or unset
+    probability: float | None
+    supported: str | None  # the furthest stage its completed exit criteria support
+    missing: tuple[tuple[str, str], ...]  # (stage, milestone id) exit criteria of earlier stages not done
+    not_in_plan: tuple[str, ...]  # of those, ids that are not milestones of this deal at all
+    message: str | None  # why the deal is flagged; None when it is not
+
+    @property
+    def flagged(self) -> bool:
+        return self.message is not None
+
+
+def _stage_key(name: str) -> str:
+    # deal.stage is free text: "Negotiation", "negotiation" and "closed won" match the configured names.
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def stages_from_options(options: Any) -> tuple[Stage, ...]:
+    """Stages from the ``stages:`` plugin option, validated.
+
+    Each entry is ``{name, exit_criteria: [milestone ids], probability}``
+    (a bare name is a stage without criteria); ``probability`` is a
+    percentage (0-100). Raises :class:`DealroomsError` naming the entry.
+    """
+    if options is None:
+        return ()
+    if not isinstance(options, (list, tuple)):
+        raise DealroomsError("stages: expected a list of {name, exit_criteria, probability} entries")
+    stages: list[Stage] = []
+    seen: set[str] = set()
+    allowed = ("name", "exit_criteria", "probability")
+    for i, entry in enumerate(options):
+        where = f"stages[{i}]"
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict):
+            raise DealroomsError(f"{where}: expected a mapping with name, exit_criteria and probability")
+        for key in entry:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+                raise DealroomsError(f"{where}.{key}: unknown option ({hint})")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise DealroomsError(f"{where}.name: expected the stage name, e.g. evaluation")
+        if _stage_key(name) in seen:
+            raise DealroomsError(f"{where}.name: stage {name!r} is listed twice")
+        seen.add(_stage_key(name))
+        criteria = entry.get("exit_criteria") or []
+        if isinstance(criteria, str):
+            criteria = [criteria]
+        if not isinstance(criteria, list) or not all(isinstance(c, str) and c for c in criteria):
+            raise DealroomsError(f"{where}.exit_criteria: expected a list of milestone ids, e.g. [security-review]")
+        probability = entry.get("probability")
+        if probability is not None and (
+            isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 <= probability <= 100
+        ):
+            raise DealroomsError(f"{where}.probability: expected a percentage from 0 to 100, found {probability!r}")
+        stages.append(Stage(name.strip(), tuple(criteria), None if probability is None else float(probability)))
+    return tuple(stages)
+
+
+def check_stage(deal: Deal, stages: tuple[Stage, ...]) -> StageCheck:
+    """Check the deal's ``stage`` against its completed milestones.
+
+    Being in stage *k* means the exit criteria of every earlier stage are
+    done. The deal is flagged when some are not (its stage is ahead of what
+    it has completed) or when its stage is not one of the configured stages.
+    Without configured stages or without a stage, nothing is flagged.
+    """
+    stage = deal.deal.stage
+    if not stages or not stage:
+        return StageCheck(stage, None, None, None, (), (), None)
+    keys = [_stage_key(s.name) for s in stages]
+    if _stage_key(stage) not in keys:
+        names = ", ".join(s.name for s in stages)
+        return StageCheck(stage, None, None, None, (), (), f"unknown stage {stage!r} (stages are: {names})")
+    index = keys.index(_stage_key(stage))
+    done = {m.id for m in deal.milestones if m.status == "done"}
+    ids = {m.id for m in deal.milestones}
+
+    def unmet(s: Stage) -> list[str]:
+        return [c for c in s.exit_criteria if c not in done]
+
+    supported = 0  # the first stage whose exit criteria are not all done: the deal cannot be past it
+    while supported < len(stages) - 1 and not unmet(stages[supported]):
+        supported += 1
+    missing = tuple((s.name, c) for s in stages[:index] for c in unmet(s))
+    not_in_plan = tuple(dict.fromkeys(c for _, c in missing if c not in ids))
+    message = None
+    if missing:
+        titles = {m.id: m.title for m in deal.milestones}
+        listed = ", ".join(f"{titles.get(c, c)} ({c}{'' if c in ids else ', not in the plan'})" for _, c in missing)
+        message = (
+            f"stage {stage!r} is ahead of the plan: exit criteria not done: {listed}; "
+            f"the completed milestones support {stages[supported].name!r}"
+        )
+    return StageCheck(stage, index, stages[index].probability, stages[supported].name, missing, not_in_plan, message)
