@@ -1,0 +1,106 @@
+"""The plain deal rooms in real headless Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from browserutil import StaticServer, launch_browser
+from buildutil import build_site, set_plugin_options
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ["", "plan/", "people/", "value/", "proposal/"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("project")
+    for name in ("dealrooms", "theme_overrides"):
+        shutil.copytree(ROOT / name, project / name)
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    set_plugin_options(project, protect=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DEALROOMS_TODAY", "2026-11-22")
+        mp.chdir(project)
+        return build_site(project)
+
+
+@pytest.fixture(scope="module")
+def server(site: Path):
+    srv = StaticServer(site)
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from launch_browser()
+
+
+def open_page(browser, url: str, *, width: int = 1280, clock: dt.datetime | None = None):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.errors = []  # type: ignore[attr-defined]
+    page.requests = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.on("request", lambda request: page.requests.append(request.url))
+    if clock:
+        page.clock.set_fixed_time(clock)
+    page.goto(url, wait_until="networkidle")
+    return page
+
+
+def test_proposal_expiry_follows_the_visitors_clock(browser, server: StaticServer) -> None:
+    url = server.url + "kestrel-freight/proposal/"  # valid until 19 Dec 2026; built on 22 Nov 2026
+    page = open_page(browser, url)
+    assert page.locator(".dr-validity").first.inner_text().startswith("Valid until")
+
+    later = open_page(browser, url, clock=dt.datetime(2027, 1, 10, 9, 0))
+    text = later.locator(".dr-validity").first.inner_text()
+    assert text.startswith("Expired on"), text
+    assert "danger" in later.locator("[data-dr-validity]").get_attribute("class")
+    assert "has expired" in later.locator("[data-dr-validity-note]").inner_text()
+
+    close = open_page(browser, url, clock=dt.datetime(2026, 12, 14, 18, 0))
+    assert close.locator(".dr-validity").first.inner_text().startswith("Expires in 5 days")
+
+
+def test_every_page_fits_a_phone_and_has_no_errors(browser, server: StaticServer) -> None:
+    for slug in ("kestrel-freight", "halden-health", "marlow-vine"):
+        for path in PAGES:
+            page = open_page(browser, server.url + f"{slug}/{path}", width=390)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{slug}/{path} scrolls sideways by {overflow}px on a phone"
+            assert page.errors == [], f"{slug}/{path}: {page.errors}"
+            page.close()
+
+
+def test_no_request_leaves_the_host(browser, server: StaticServer) -> None:
+    for path in PAGES:
+        page = open_page(browser, server.url + f"halden-health/{path}")
+        foreign = [u for u in page.requests if not u.startswith(server.url) and not u.startswith("data:")]
+        assert foreign == []
+        page.close()
+
+
+def test_search_finds_a_milestone_of_this_deal_only(browser, server: StaticServer) -> None:
+    page = open_page(browser, server.url + "kestrel-freight/")
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially("questionnaire", delay=20)  # Material reacts to key presses
+    page.locator(".md-search-result__item").first.wait_for(timeout=10_000)
+    assert "questionnaire" in page.locator(".md-search-result").inner_text().lower()
+    search.fill("")
+    search.press_sequentially("Halden", delay=20)
+    page.locator(".md-search-result__meta", has_text="No matching").wait_for(timeout=10_000)
+
+
+def test_tabs_navigate_between_the_five_pages(browser, server: StaticServer) -> None:
+    page = open_page(browser, server.url + "marlow-vine/")
+    assert page.title() == "Overview · Marlow &amp; Vine" or page.title() == "Overview · Marlow & Vine"
+    page.locator(".md-tabs__link", has_text="Proposal").click()
+    page.wait_for_url("**/marlow-vine/proposal/")
+    assert "Expired on" in page.locator(".dr-validity").first.inner_text()
