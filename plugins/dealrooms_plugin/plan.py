@@ -199,9 +199,10 @@ def schedule(deal: Deal, today: dt.date, thresholds: Thresholds = Thresholds()) 
         return (projected[ident] - planned[ident]).days
 
     lasts = _last_milestones(deal.milestones, planned)
-    chain = _ancestors(lasts, by_id)
-    # Done predecessors matter only through the open steps they pushed (their
-    # slip is already in those); a done last milestone is the outcome itself.
+    chain = _open_chain(lasts, by_id)
+    # Done milestones count only as the outcome itself (a done last milestone):
+    # an earlier done step's slip is already in the open steps it pushed, and a
+    # step behind a done one cannot hold anything up any more.
     slips = [slip(i) for i in chain if by_id[i].status != "done" or i in lasts]
     deal_slip = max([0, *slips])
     projected_date = target + dt.timedelta(days=deal_slip)
@@ -286,8 +287,8 @@ def _last_milestones(milestones: tuple[Milestone, ...], planned: dict[str, dt.da
     return [m.id for m in milestones if planned[m.id] == latest]
 
 
-def _ancestors(lasts: list[str], by_id: dict[str, Milestone]) -> list[str]:
-    """``lasts`` and every milestone they (transitively) wait for."""
+def _open_chain(lasts: list[str], by_id: dict[str, Milestone]) -> list[str]:
+    """``lasts`` and the milestones they (transitively) wait for, not looking behind done ones."""
     seen: list[str] = []
     stack = list(lasts)
     while stack:
@@ -295,7 +296,8 @@ def _ancestors(lasts: list[str], by_id: dict[str, Milestone]) -> list[str]:
         if ident in seen:
             continue
         seen.append(ident)
-        stack.extend(_deps(by_id[ident], by_id))
+        if by_id[ident].status != "done":
+            stack.extend(_deps(by_id[ident], by_id))
     return seen
 
 
