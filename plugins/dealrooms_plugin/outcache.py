@@ -1,0 +1,123 @@
+"""A persistent cache of each deal's finished output, keyed by its inputs.
+
+``mkdocs build`` empties the site folder and starts a new process each time,
+so an in-memory cache does not help there. This one keeps, per deal, the
+content hashes of every input file (the deal YAML, templates it extends, its
+logo) plus a key for everything else that shapes the output (today, plugin
+version, templates, options), and the output files themselves. When nothing
+changed, a build skips loading and rendering the deal and hard-links the kept
+files into the new site (copying where links are impossible).
+
+The cache lives outside the output and the repository (``.cache/`` is
+git-ignored). It holds exactly what is published: for protected deals that is
+ciphertext only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+FORMAT = 1
+
+
+def file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class CachedDeal:
+    key: str
+    sources: dict[str, str]  # absolute path -> sha256
+    files: tuple[str, ...]  # paths inside the deal's output
+
+
+class OutputCache:
+    """Per-deal output kept between builds, in ``root``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.entries: dict[str, CachedDeal] = {}
+        try:
+            data = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
+            if data.get("format") == FORMAT:
+                self.entries = {
+                    slug: CachedDeal(e["key"], e["sources"], tuple(e["files"])) for slug, e in data["deals"].items()
+                }
+        except (OSError, ValueError, KeyError, TypeError):
+            self.entries = {}
+        self._dirty = False
+
+    def lookup(self, slug: str, key: str) -> CachedDeal | None:
+        """The cached output of ``slug`` if its key and every input file are unchanged."""
+        entry = self.entries.get(slug)
+        if entry is None or entry.key != key:
+            return None
+        for path, digest in entry.sources.items():
+            if file_digest(Path(path)) != digest:
+                return None
+        if not all((self._folder(slug) / f).is_file() for f in entry.files):
+            return None
+        return entry
+
+    def store(self, slug: str, key: str, sources: list[Path], files: dict[str, bytes]) -> None:
+        """Keep a freshly rendered deal's output (written to a new folder, then swapped in)."""
+        folder = self._folder(slug)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", dir=folder.parent))
+        for relative, data in files.items():
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(staging, folder)
+        digests = {str(p.resolve()): file_digest(p) or "" for p in sources}
+        self.entries[slug] = CachedDeal(key, digests, tuple(sorted(files)))
+        self._dirty = True
+
+    def link_into(self, slug: str, target: Path) -> int:
+        """Hard-link (or copy) the cached output of ``slug`` into ``target``; return the file count."""
+        entry = self.entries[slug]
+        source = self._folder(slug)
+        for relative in entry.files:
+            destination = target / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source / relative, destination)
+            except OSError:  # another file system, or links not allowed
+                shutil.copyfile(source / relative, destination)
+        return len(entry.files)
+
+    def forget_others(self, slugs: set[str]) -> None:
+        """Drop deals that no longer exist."""
+        for slug in set(self.entries) - slugs:
+            del self.entries[slug]
+            shutil.rmtree(self._folder(slug), ignore_errors=True)
+            self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        data = {
+            "format": FORMAT,
+            "deals": {
+                slug: {"key": e.key, "sources": e.sources, "files": list(e.files)} for slug, e in sorted(self.entries.items())
+            },
+        }
+        temporary = self.root / f".{MANIFEST}.tmp"
+        temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.replace(temporary, self.root / MANIFEST)
+        self._dirty = False
+
+    def _folder(self, slug: str) -> Path:
+        return self.root / "deals" / slug
