@@ -51,6 +51,64 @@ def schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
+@main.command()
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--due-within", metavar="PERIOD", help="List milestones due within PERIOD (e.g. 7d, 2w) or overdue, with owners.")
+def status(config_file: Path, as_json: bool, due_within: str | None) -> None:
+    """Every deal at a glance (the ones that need attention first), or reminders with --due-within."""
+    from .load import load_deals
+    from .plan import Thresholds, stages_from_options
+    from .status import format_reminders, format_table, parse_window, reminders, status_rows
+    from .today import today
+
+    settings = read_settings(config_file)
+    thresholds = Thresholds.from_options(settings.options.get("health"))
+    stages = stages_from_options(settings.options.get("stages"))
+    result = load_deals(settings.deals_dir)
+    day = today()
+    if due_within is not None:
+        days = parse_window(due_within)
+        items = reminders(result.deals, day, days, thresholds)
+        click.echo(json.dumps([r.to_json() for r in items], indent=2, ensure_ascii=False) if as_json
+                   else format_reminders(items, days))
+        return
+    rows = status_rows(result.deals, day, thresholds, stages, problems=result.problems)
+    if as_json:
+        click.echo(json.dumps([row.to_json() for row in rows], indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_table(rows) if rows else f"No deals in {display_path(settings.deals_dir)}.")
+    if result.problems:
+        click.secho(f"{len(result.problems)} invalid deal(s): run `dealrooms check` for the details", fg="red", err=True)
+
+
+@main.command()
+@click.argument("slug")
+@click.option("-t", "--template", metavar="NAME", help="Template in <deals_dir>/_templates/ (default: a basic plan).")
+@click.option("--target", metavar="YYYY-MM-DD", help="The buyer's go-live or signature date (default: 90 days from today).")
+@CONFIG_OPTION
+def new(slug: str, template: str | None, target: str | None, config_file: Path) -> None:
+    """Create <deals_dir>/SLUG.yml from a template, ready to fill in."""
+    import datetime as dt
+
+    from .plan import stages_from_options
+    from .scaffold import create_deal
+    from .today import today
+
+    try:
+        target_date = dt.date.fromisoformat(target) if target is not None else None
+    except ValueError:
+        raise click.BadParameter(f"{target!r} is not a date; expected YYYY-MM-DD, e.g. 2027-03-01",
+                                 param_hint="--target") from None
+    settings = read_settings(config_file)
+    stages = stages_from_options(settings.options.get("stages"))
+    path = create_deal(
+        settings.deals_dir, slug, template=template, today=today(), target=target_date,
+        stage=stages[0].name if stages else None,
+    )
+    click.echo(f"created {display_path(path)}; fill in the TODO lines, then run `dealrooms check`")
+
+
 def _deal_files(paths: tuple[Path, ...], config_file: Path) -> list[Path]:
     if not paths:
         return discover_deals(read_settings(config_file).deals_dir)

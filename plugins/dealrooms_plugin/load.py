@@ -266,19 +266,25 @@ def _load_with_templates(
 MERGE_BY_ID = {"milestones"}
 
 
-def merge(base: Any, base_node: Node, over: Any, over_node: Node, key: str | None = None) -> tuple[Any, Node]:
-    """Deal over template: mappings merge, ``milestones`` merge by id, other lists concatenate."""
+def merge(
+    base: Any, base_node: Node, over: Any, over_node: Node, key: str | None = None, *, in_item: bool = False
+) -> tuple[Any, Node]:
+    """Deal over template: mappings merge, ``milestones`` merge by id, other lists concatenate.
+
+    Inside a milestone merged by id, lists (``after``, ``goals``) are replaced:
+    the deal says what the step waits for, so it can also drop a dependency.
+    """
     if isinstance(base, dict) and isinstance(over, dict):
         out, node = dict(base), Node(over_node.here, dict(base_node.keys), dict(base_node.children))  # type: ignore[arg-type]
         for k, v in over.items():
             child = over_node.child(k) or Node(over_node.here)
             if k in out:
-                out[k], node.children[k] = merge(out[k], base_node.child(k) or base_node, v, child, k)  # type: ignore[index]
+                out[k], node.children[k] = merge(out[k], base_node.child(k) or base_node, v, child, k, in_item=in_item)  # type: ignore[index]
             else:
                 out[k], node.children[k] = v, child  # type: ignore[index]
             node.keys[k] = over_node.keys.get(k, over_node.here)
         return out, node
-    if isinstance(base, list) and isinstance(over, list):
+    if isinstance(base, list) and isinstance(over, list) and not in_item:
         base_children = list(base_node.children) if isinstance(base_node.children, list) else []
         over_children = list(over_node.children) if isinstance(over_node.children, list) else []
         items, children = list(base), base_children
@@ -290,7 +296,7 @@ def merge(base: Any, base_node: Node, over: Any, over_node: Node, key: str | Non
                     items.append(item)
                     children.append(child)
                 else:
-                    items[i], children[i] = merge(items[i], children[i], item, child)
+                    items[i], children[i] = merge(items[i], children[i], item, child, in_item=True)
         else:
             items += over
             children += over_children
