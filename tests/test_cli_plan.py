@@ -289,3 +289,37 @@ def test_bad_target_date_is_a_usage_error(project: Path) -> None:
     result = run("new", "theta", "--target", "next spring")
     assert result.exit_code == 2
     assert "'next spring' is not a date; expected YYYY-MM-DD, e.g. 2027-03-01" in result.output
+
+
+# --- the same rows for the MkDocs adapter ------------------------------------------
+
+
+def test_status_rows_are_plain_dataclasses_for_any_adapter(project: Path) -> None:
+    from dealrooms_plugin.load import load_deals
+    from dealrooms_plugin.plan import Thresholds, stages_from_options
+    from dealrooms_plugin.status import status_rows
+
+    result = load_deals(project / "deals")
+    stages = stages_from_options([{"name": "evaluation", "exit_criteria": ["security"]}, {"name": "negotiation"}])
+    rows = status_rows(result.deals, dt.date(2027, 1, 23), Thresholds.from_options({"off_track_slip_days": 5}), stages)
+    assert [(r.slug, r.health, r.slip_days, r.proposal_text) for r in rows] == [
+        ("acme", "off_track", 5, "expired"), ("beta", "on_track", 0, "10 days"),
+    ]
+    acme = rows[0]
+    assert acme.needs_attention and acme.stage_check is not None and acme.stage_check.missing == (("evaluation", "security"),)
+    assert acme.next_milestone is not None and acme.next_milestone.owner.label == "Mia Berg (buyer)"
+    assert acme.cause_title == "Security review" and acme.cause_late_days == 5
+    with pytest.raises(AttributeError):
+        acme.slug = "x"  # type: ignore[misc]  # frozen
+
+
+def test_plan_modules_do_not_import_mkdocs() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import dealrooms_plugin.plan, dealrooms_plugin.status, dealrooms_plugin.calendar, dealrooms_plugin.scaffold, sys\n"
+        "print(','.join(sorted(m for m in sys.modules if m == 'mkdocs' or m.startswith(('mkdocs.', 'material')))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

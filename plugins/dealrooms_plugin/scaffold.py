@@ -108,7 +108,8 @@ def render_new_deal(
         f"  buyer: {{name: {_q(buyer)}}}  # TODO: check the name; add logo: logos/{slug}.svg (relative to this file)",
     ]
     if not template_seller:
-        out.append(f"  seller: {{name: {_q(seller)}}}")
+        todo = "" if seller != "Your company" else "  # TODO: your company's name"
+        out.append(f"  seller: {{name: {_q(seller)}}}{todo}")
     if stage:
         out.append(f"  stage: {stage}  # your sales stage (see stages: in mkdocs.yml)")
     else:
@@ -166,7 +167,7 @@ def _milestone_lines(base: dict[str, Any], target: dt.date, today: dt.date | Non
         fields = f"id: {m['id']}, owner: {m.get('owner', 'seller')}"
         when = resolved.isoformat() if resolved else "?"
         lines.append(f"#   - {{{fields}}}  # {when} ({due}) {m.get('title', '')}".rstrip())
-    lines.append("#   - {id: kickoff, status: done, done_on: YYYY-MM-DD}  # when a step is done")
+    lines.append("#   (when a step is done, add to its line: status: done, done_on: YYYY-MM-DD)")
     if past:
         # Otherwise the new deal starts out overdue (and off track) without the rep noticing why.
         lines += [
