@@ -24,7 +24,8 @@ from .. import __version__
 from ..catalog import Catalog
 from ..errors import DealroomsError
 from ..load import LoadedDeal
-from ..plan import Thresholds, schedule
+from ..calendar import deal_calendar
+from ..plan import Thresholds, schedule, stages_from_options
 from ..render import TEMPLATES, make_env, render_pages
 from ..today import today
 from ..view import build_view
@@ -36,6 +37,7 @@ from .shell import Chrome, install_shell, render_root_page, render_shell
 log = get_plugin_logger("dealrooms")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 SHARED_ASSETS = ("dealrooms.css", "dealrooms.js")
+CALENDAR = "calendar.ics"  # inside each deal: one event per milestone, stable UIDs
 
 
 class DealroomsPlugin(BasePlugin[DealroomsConfig]):
@@ -59,7 +61,11 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             self.today = today()
         except DealroomsError as exc:
             raise PluginError(str(exc)) from None
-        self.thresholds = Thresholds(**self.config.health) if self.config.health else Thresholds()
+        try:
+            self.thresholds = Thresholds.from_options(self.config.health)
+            self.stages = stages_from_options(self.config.stages)
+        except DealroomsError as exc:
+            raise PluginError(f"mkdocs.yml: plugins.dealrooms: {exc}") from None
         overrides = [Path(config.theme.custom_dir) / "dealrooms"] if config.theme.custom_dir else []
         self.fragment_env = make_env([d.parent for d in overrides])
         for asset in SHARED_ASSETS:
@@ -195,12 +201,14 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
                 shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
             _write_tree(target, files)
         if self.is_serve:
-            body = site_pages.rep_index(self.catalog, self.today, self.thresholds, self.index_rows)
+            body = site_pages.rep_index(
+                self.fragment_env, self.catalog, self.today, self.thresholds, self.stages, self.index_rows
+            )
             (self.site_dir / "index.html").write_bytes(render_root_page(self.theme_env, config, "Deal rooms", body))
         log.info("rendered %d deal(s), reused %d unchanged, in %.2f s", rendered, reused, time.perf_counter() - started)
 
     def _render_key(self, loaded: LoadedDeal) -> str:
-        parts = [loaded.digest, self.today.isoformat(), __version__, repr(self.thresholds), self.signature]
+        parts = [loaded.digest, self.today.isoformat(), __version__, repr(self.thresholds), repr(self.stages), self.signature]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def _render_deal(self, loaded: LoadedDeal, config: MkDocsConfig, search: dict) -> dict[str, bytes]:
@@ -213,7 +221,8 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             files[logo_file] = logo_path.read_bytes()
         plan = schedule(deal, self.today, self.thresholds)
         view = build_view(loaded.slug, deal, plan, logo=logo_file)
-        bodies = render_pages(view, self.fragment_env)
+        files[CALENDAR] = deal_calendar(loaded.slug, deal, plan)
+        bodies = render_pages(view, self.fragment_env, calendar_file=CALENDAR)
         chrome = Chrome(
             slug=loaded.slug,
             site_name=deal.deal.buyer.name,
