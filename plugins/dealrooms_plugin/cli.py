@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -49,6 +50,56 @@ def check(paths: tuple[Path, ...], config_file: Path) -> None:
 def schema() -> None:
     """Print the JSON Schema of the deal file format (for editors)."""
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--rotate", is_flag=True, help="Replace the deal's password with a new one.")
+@click.option("--set", "set_password", is_flag=True, help="Type a password instead of generating one.")
+@CONFIG_OPTION
+def password(slug: str, rotate: bool, set_password: bool, config_file: Path) -> None:
+    """Give a deal a password: a generated passphrase, stored in the secrets file."""
+    from . import passwords
+
+    settings = read_settings(config_file)
+    known = {p.stem for p in discover_deals(settings.deals_dir)}
+    if slug not in known:
+        raise DealroomsError(f"unknown deal {slug!r} (deals are: {', '.join(sorted(known)) or 'none'})")
+    path = passwords.secrets_path(settings.root, settings.options.get("secrets_file"))
+    current = passwords.read_secrets(path).get(slug)
+    if current and not (rotate or set_password):
+        click.echo(current)
+        click.secho(f"{slug} already has a password in {display_path(path)}; --rotate replaces it", err=True)
+        return
+    if set_password:
+        new = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        problem = passwords.weakness(new)
+        if problem:
+            raise DealroomsError(f"password refused: {problem}")
+    else:
+        new = passwords.generate_passphrase()
+    passwords.write_secret(path, slug, new.strip())
+    click.echo(new.strip())
+    click.secho(f"{'replaced' if current else 'stored'} the password of {slug} in {display_path(path)}; "
+                "send it to the buyer through another channel than the link", err=True)
+    if os.environ.get(passwords.env_name(slug)):
+        click.secho(f"note: {passwords.env_name(slug)} is set and wins over the secrets file", fg="yellow", err=True)
+    if passwords.tracked_by_git(path):
+        click.secho(f"warning: {display_path(path)} is not git-ignored; add it to .gitignore", fg="red", err=True)
+
+
+@main.command()
+@click.option("--zip", "make_zips", is_flag=True, help="Also write one <slug>.zip per deal (deal + shared assets).")
+@click.option("--zip-dir", type=click.Path(path_type=Path), help="Where the zips go (default: dist/ beside mkdocs.yml).")
+@CONFIG_OPTION
+def publish(make_zips: bool, zip_dir: Path | None, config_file: Path) -> None:
+    """Build every deal into a fresh folder and swap it into site_dir atomically."""
+    from .mkdocs_adapter.publish import format_report, publish as run_publish
+
+    report = run_publish(config_file, make_zips=make_zips, zip_dir=zip_dir)
+    for warning in report.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    click.echo(format_report(report))
 
 
 @main.command()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -188,6 +188,43 @@ class Meeting(Model):
     agenda: str = Field("", description="Markdown.")
 
 
+class Access(Model):
+    """Who can open the deal room: ``public``, or the password's environment variable."""
+
+    public: bool = Field(False, description="true: publish without a password (same as access: public).")
+    password_env: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding this deal's password (after DEALROOMS_PASSWORD_<SLUG> and the secrets file).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.strip() == "public":
+                return {"public": True}
+            raise PydanticCustomError("bad_access", "expected 'public', or a mapping with password_env: NAME")
+        return value
+
+
+ACCESS_SCHEMA = {
+    "anyOf": [
+        {"const": "public"},
+        {
+            "type": "object",
+            "properties": {
+                "password_env": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"},
+                "public": {"type": "boolean"},
+            },
+            "additionalProperties": False,
+        },
+        {"type": "null"},
+    ],
+    "description": "Omit for a password-protected deal room (the default). 'public' publishes it without a "
+    "password; {password_env: NAME} reads its password from that environment variable.",
+}
+
+
 class Deal(Model):
     """One deal file."""
 
@@ -204,6 +241,9 @@ class Deal(Model):
     goals: tuple[Goal, ...] = ()
     proposal: Proposal | None = None
     meetings: tuple[Meeting, ...] = ()
+    access: Annotated[Access | None, WithJsonSchema(ACCESS_SCHEMA)] = Field(
+        None, description="Omit to protect the deal room with its own password; 'public' to publish it openly.",
+    )
 
     def person(self, person_id: str) -> Person | None:
         return next((p for p in self.people if p.id == person_id), None)

@@ -6,6 +6,10 @@ plugins:
   - dealrooms:
       deals_dir: dealrooms   # one <slug>.yml per deal; _files and _folders are not deals
       protect: true          # encrypt every deal's microsite with its own password
+      secrets_file: .dealrooms-secrets.yml   # passwords (git-ignored); see `dealrooms password`
+      brand_name: Orbisoft   # optional: the seller's brand on the unlock page
+      brand_logo: branding/orbisoft.svg
+      brand_color: "#1f3a93"
 ```
 """
 
@@ -24,6 +28,21 @@ class DealroomsConfig(Config):
 
     protect = c.Type(bool, default=True)
     """Encrypt each deal's microsite with its own password (off for local preview only)."""
+
+    secrets_file = c.Type(str, default=".dealrooms-secrets.yml")
+    """Passwords as `slug: password` lines, relative to mkdocs.yml; keep it out of git."""
+
+    kdf_iterations = c.Type(int, default=600_000)
+    """PBKDF2-HMAC-SHA256 iterations for deal keys (at least 600,000); raising it re-keys every deal."""
+
+    brand_name = c.Optional(c.Type(str))
+    """The seller's name on the unlock page of protected deals (same for every deal)."""
+
+    brand_logo = c.Optional(c.Type(str))
+    """The seller's logo (SVG/PNG/WebP/JPEG, relative to mkdocs.yml) on the unlock page."""
+
+    brand_color = c.Optional(c.Type(str))
+    """Accent colour of the unlock page, e.g. '#1f3a93' (default: the theme's primary colour)."""
 
     health = c.Type(dict, default={})
     """Health thresholds: at_risk_slip_days, off_track_slip_days, at_risk_overdue, off_track_overdue."""

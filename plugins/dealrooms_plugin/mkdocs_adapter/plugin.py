@@ -32,6 +32,7 @@ from ..view import build_view
 from . import pages as site_pages
 from .config import DealroomsConfig
 from .live import DealWatcher, LiveReload
+from .protection import Protection
 from .shell import Chrome, install_shell, render_root_page, render_shell
 
 log = get_plugin_logger("dealrooms")
@@ -72,11 +73,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             target = config.extra_css if asset.endswith(".css") else config.extra_javascript
             if f"assets/dealrooms/{asset}" not in target:
                 target.append(f"assets/dealrooms/{asset}")
-        if self.config.protect and not self.is_serve:
-            log.warning(
-                "protect: true, but protection is not implemented yet: deal rooms are built as PLAIN, "
-                "UNPROTECTED pages. Do not publish them. Set protect: false to silence this warning."
-            )
+        self.protection: Protection | None = None  # set by on_pre_build for protected builds
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
@@ -100,6 +97,9 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             for p in slug_problems:
                 log.error(str(p))
         log.debug("loaded %d deal(s) in %.3f s", len(self.catalog.entries), time.perf_counter() - started)
+        # Protected builds: every password checked and every key derived before anything is written.
+        # `mkdocs serve` never needs passwords and serves plain pages.
+        self.protection = Protection.prepare(self.config, config, self.catalog) if self.config.protect and not self.is_serve else None
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
@@ -112,6 +112,9 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         kept.append(File.generated(config, "index.md", content=site_pages.public_index()))
         for asset in SHARED_ASSETS:
             kept.append(File.generated(config, f"assets/dealrooms/{asset}", content=(ASSETS / asset).read_bytes()))
+        if self.protection:
+            for file in self.protection.files(config):  # unlock page script, style, seller logo
+                kept.append(file)
         return kept
 
     def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment | None:
@@ -208,7 +211,8 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         log.info("rendered %d deal(s), reused %d unchanged, in %.2f s", rendered, reused, time.perf_counter() - started)
 
     def _render_key(self, loaded: LoadedDeal) -> str:
-        parts = [loaded.digest, self.today.isoformat(), __version__, repr(self.thresholds), repr(self.stages), self.signature]
+        parts = [loaded.digest, self.today.isoformat(), __version__, repr(self.thresholds), repr(self.stages), self.signature,
+                 self.protection.fingerprint(loaded.slug) if self.protection else "plain"]
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def _render_deal(self, loaded: LoadedDeal, config: MkDocsConfig, search: dict) -> dict[str, bytes]:
@@ -231,6 +235,8 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             generated_on=self.today.isoformat(),
         )
         files.update(render_shell(self.theme_env, config, chrome, bodies, search))
+        if self.protection:
+            files = self.protection.seal(loaded.slug, files)  # nothing deal-specific stays readable
         return files
 
 
