@@ -62,12 +62,38 @@ def deal_document(index: int, seed: int = 7, today: dt.date = dt.date(2026, 11, 
             "people": people, "milestones": milestones, "goals": goals, "proposal": proposal}
 
 
-def write_deals(folder: Path, count: int, seed: int = 7) -> list[Path]:
-    """Write ``count`` deals as deal-0000.yml ... into ``folder``."""
+def slug(index: int) -> str:
+    return f"deal-{index:04d}"
+
+
+def deal_yaml(document: dict, nonce: str = "") -> str:
+    """The deal file's text; ``nonce`` adds a comment line (same content, new input digest)."""
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    return f"# run {nonce}\n{text}" if nonce else text
+
+
+def write_deals(folder: Path, count: int, seed: int = 7, nonce: str = "") -> list[Path]:
+    """Write ``count`` deals as deal-0000.yml ... into ``folder``.
+
+    A ``nonce`` comment changes every file's bytes (so any render cache keyed
+    by input digest misses) without changing what is rendered.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
-        path = folder / f"deal-{i:04d}.yml"
-        path.write_text(yaml.safe_dump(deal_document(i, seed), sort_keys=False, allow_unicode=True), encoding="utf-8")
+        path = folder / f"{slug(i)}.yml"
+        path.write_text(deal_yaml(deal_document(i, seed), nonce), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def password(index: int, seed: int = 7) -> str:
+    """A seeded, strong-enough benchmark password for deal ``index`` (never a real secret)."""
+    rng = random.Random(f"password:{seed}:{index}")
+    words = [w.lower() for w in rng.sample(WORDS, 4)]
+    return "-".join(words + [str(rng.randint(100, 999))])
+
+
+def password_env(count: int, seed: int = 7) -> dict[str, str]:
+    """``DEALROOMS_PASSWORD_<SLUG>`` for every generated deal."""
+    return {f"DEALROOMS_PASSWORD_{slug(i).upper().replace('-', '_')}": password(i, seed) for i in range(count)}
