@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from buildutil import set_plugin_options
 
 ROOT = Path(__file__).resolve().parent.parent
-BRAND_LOGO = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 180 40" width="180" height="40">
+BRAND_LOGO = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 136 40" width="136" height="40">
 <rect x="0" y="6" width="28" height="28" rx="8" fill="#1f3a93"/><circle cx="14" cy="20" r="6" fill="#fff"/>
 <text x="38" y="28" font-family="system-ui, sans-serif" font-size="22" font-weight="700" fill="#1f3a93">Orbisoft</text>
 </svg>

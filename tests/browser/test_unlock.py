@@ -112,6 +112,20 @@ def test_right_password_reveals_deal_and_next_pages_open_directly(context, serve
     assert not any(passwords[DEAL] in v for v in page.evaluate("Object.values(sessionStorage)"))  # the key, not the password
 
 
+def test_calendar_download_is_decrypted(context, server, built) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    page.goto(server.url + f"{DEAL}/plan/")
+    unlock(page, built[2][DEAL])
+    wait_unlocked(page)
+    link = page.locator("a", has_text="Add to calendar")
+    assert link.get_attribute("href").startswith("blob:")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "calendar.ics"
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("BEGIN:VCALENDAR") and "Security questionnaire" in text
+
+
 def test_search_finds_a_milestone_after_unlocking(context, server, built) -> None:  # type: ignore[no-untyped-def]
     page = context.new_page()
     page.goto(server.url + f"{DEAL}/")

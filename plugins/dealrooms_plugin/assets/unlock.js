@@ -225,16 +225,29 @@
         uses.forEach(function (use) {
           var el = use[0], path = use[2];
           el.setAttribute(use[1], blobs[path]);
-          if (el.tagName.toLowerCase() === "a" && !el.hasAttribute("download")) {
+          if (el.tagName.toLowerCase() === "a" && !el.getAttribute("download")) {  // keep the real file name
             el.setAttribute("download", path.split("/").pop());
           }
         });
         var intercepted = {};
         if (blobs[search]) { intercepted[new URL(search, ROOT).href] = blobs[search]; }
+        withoutInstantLoading(doc);
         addLockButton(doc);
         show(doc, intercepted);
       });
     });
+  }
+
+  function withoutInstantLoading(doc) {
+    // Material's instant loading would fetch the next page's *sealed* HTML and
+    // swap it in; plain navigation loads it and this script opens it instead.
+    var config = doc.getElementById("__config");
+    if (!config) { return; }
+    try {
+      var data = JSON.parse(config.textContent);
+      data.features = (data.features || []).filter(function (f) { return f.indexOf("navigation.instant") !== 0; });
+      config.textContent = JSON.stringify(data);
+    } catch (e) { /* leave Material's configuration as it is */ }
   }
 
   function addLockButton(doc) {
