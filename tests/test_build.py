@@ -128,3 +128,14 @@ def test_build_is_reproducible(project: Path) -> None:
     second = {p.relative_to(project / "site"): p.read_bytes() for p in build_site(project).rglob("*") if p.is_file()}
     differing = [p for p in first if first[p] != second.get(p) and "sitemap.xml" not in str(p)]
     assert differing == []
+
+
+def test_strict_protected_build_of_the_examples(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for slug in SLUGS:
+        monkeypatch.setenv(f"DEALROOMS_PASSWORD_{slug.upper().replace('-', '_')}", f"correct-horse-{slug}-2027")
+    monkeypatch.setenv("DEALROOMS_CACHE_DIR", str(project / ".keycache"))
+    site = build_site(project, strict=True)  # mkdocs.yml as shipped: protect: true
+    for slug in SLUGS:
+        page = (site / slug / "index.html").read_text()
+        assert "This deal room is private" in page
+        assert load_deal(project / "dealrooms" / f"{slug}.yml").deal.deal.buyer.name not in page
