@@ -30,6 +30,7 @@ class Run:
     peak_rss_mb: float
     returncode: int
     output: str
+    load_before: float = 0.0  # 1-minute load average when it started: other work on the machine
 
     @property
     def ok(self) -> bool:
@@ -42,6 +43,7 @@ class Run:
 def run_timed(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 7200) -> Run:
     """Run ``cmd`` and return its wall time and peak RSS (``os.wait4`` gives this child's own rusage)."""
     log = cwd / f".bench-{uuid.uuid4().hex[:8]}.log"
+    load = os.getloadavg()[0]
     with open(log, "w+b") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -56,7 +58,7 @@ def run_timed(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 7
         out.seek(0)
         text = out.read().decode("utf-8", errors="replace")
     log.unlink(missing_ok=True)
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, text)
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, text, load)
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -179,6 +181,7 @@ class EditLatency:
     warmup_ms: float | None = None  # the first edit after start-up, not counted
     server_ms: list[float] = field(default_factory=list)  # the plugin's own "live update ... in N ms"
     startup_seconds: float = 0.0
+    load_before: float = 0.0
 
     def summary(self) -> dict:
         return {
@@ -190,6 +193,7 @@ class EditLatency:
             "warmup_ms": None if self.warmup_ms is None else round(self.warmup_ms, 1),
             "server_ms_median": statistics.median(self.server_ms) if self.server_ms else None,
             "startup_seconds": round(self.startup_seconds, 2),
+            "load_before": round(self.load_before, 2),
         }
 
 
@@ -202,7 +206,7 @@ def edit_latency(project: Path, env: dict[str, str], deal_file: Path, render: Ca
     ``page`` containing the marker, polled every 5 ms. The first edit warms
     up (imports, caches) and is reported apart.
     """
-    result = EditLatency()
+    result = EditLatency(load_before=os.getloadavg()[0])
     serve = Serve(project, env)
     try:
         result.startup_seconds = serve.startup_seconds

@@ -79,7 +79,8 @@ def markdown(results: dict) -> str:
         "",
         f"{meta['date']} · {m['cores']} cores · {m['memory_gb']} GB · {m['cpu']} · Python {m['python']} · "
         f"MkDocs {m['versions'].get('mkdocs')} · Material {m['versions'].get('mkdocs-material')} · "
-        f"commit {m['git_commit']}{' + uncommitted plugin changes' if m.get('plugins_dirty') else ''}",
+        f"commit {m['git_commit']}{' + uncommitted plugin changes' if m.get('plugins_dirty') else ''}"
+        + (f" (plugin source sha256 {m['plugin_source_sha256']})" if m.get("plugin_source_sha256") else ""),
         "",
         f"Seed {meta['seed']}, sizes {', '.join(map(str, meta['sizes']))}, {meta['edits']} timed edits per size, "
         f"{meta['repeat']} plain full build(s) per size (median)"
@@ -114,10 +115,29 @@ def markdown(results: dict) -> str:
         if s:
             notes.append(f"serve start-up {s['startup_seconds']} s, warm-up edit {s['warmup_ms']} ms, "
                          f"plugin's own update time median {_f(s['server_ms_median'], 0)} ms")
+        loads = _loads(e)
+        if loads:
+            notes.append(f"1-min load average before the measurements {min(loads):.1f}–{max(loads):.1f} on {m['cores']} cores")
         notes.append(f"baseline: {e['baseline']['loop_seconds']} s inside the loop, peak RSS {e['baseline']['peak_rss_mb']} MB, "
                      f"{e['baseline']['per_site_kb_mean']} kB per site (each carries its own theme)")
         lines.append(f"- N={key}: " + "; ".join(notes))
     return "\n".join(lines) + "\n"
+
+
+def _loads(entry: dict) -> list[float]:
+    """Every recorded load average of one size (other work on the machine skews timings)."""
+    found: list[float] = []
+
+    def walk(value) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k == "load_before":
+                    found.extend(v if isinstance(v, list) else [v])
+                else:
+                    walk(v)
+
+    walk(entry)
+    return found
 
 
 def chart(results: dict, path: Path) -> bool:
@@ -163,7 +183,8 @@ def chart(results: dict, path: Path) -> bool:
         right.set_ylim(0, max(max(p90) * 1.2, 350))
     right.set(xscale="log", xlabel="deals (N)", ylabel="ms from save to served page", title="Live edit under mkdocs serve")
     right.grid(True, which="both", alpha=0.3)
-    right.legend(fontsize=8)
+    if served:
+        right.legend(fontsize=8)
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     plain = FuncFormatter(lambda v, _: f"{v:g}")

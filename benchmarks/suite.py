@@ -75,7 +75,8 @@ def env_for(cache: Path, **extra: str) -> dict[str, str]:
 
 
 def _build_record(run, **extra) -> dict:
-    record = {"seconds": round(run.seconds, 3), "peak_rss_mb": round(run.peak_rss_mb, 1), "ok": run.ok}
+    record = {"seconds": round(run.seconds, 3), "peak_rss_mb": round(run.peak_rss_mb, 1), "ok": run.ok,
+              "load_before": round(run.load_before, 2)}
     counts = render_counts(run.output)
     if counts:
         record.update(counts)
@@ -134,6 +135,7 @@ def measure_plain(work: Path, count: int, seed: int, repeat: int) -> tuple[dict,
                           runs_seconds=[round(r.seconds, 3) for r in runs])
     plain["seconds"] = round(median, 3)
     plain["peak_rss_mb"] = round(max(r.peak_rss_mb for r in runs), 1)
+    plain["load_before"] = [round(r.load_before, 2) for r in runs]
     sizes = {k: round(v, 2) for k, v in output_sizes(project / "site", slugs).items()}
     say("dealrooms incremental build (nothing changed)")
     run = mkdocs_build(project, env_for(cache))
@@ -219,8 +221,15 @@ def machine() -> dict:
         dirty = bool(subprocess.run(["git", "status", "--porcelain", "plugins"], cwd=REPO, capture_output=True, text=True).stdout.strip())
     except OSError:
         commit, dirty = "", False
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "plugins" / "dealrooms_plugin").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
     return {"cores": os.cpu_count(), "memory_gb": round(mem, 1), "cpu": cpu, "python": platform.python_version(),
-            "platform": platform.platform(), "versions": versions, "git_commit": commit, "plugins_dirty": dirty}
+            "platform": platform.platform(), "versions": versions, "git_commit": commit, "plugins_dirty": dirty,
+            "plugin_source_sha256": digest.hexdigest()[:16]}
 
 
 def run(sizes: list[int], *, edits: int = 7, repeat: int = 1, seed: int = 7, serve: bool = True,

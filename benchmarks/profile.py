@@ -1,0 +1,104 @@
+"""Profile one Dealrooms ``mkdocs build`` of N generated deals with cProfile.
+
+    python -m benchmarks.profile --n 1000 [--protect] [--out benchmarks/out/profile-1000.prof]
+
+Runs ``python -m cProfile -o FILE -m mkdocs build`` in a fresh process on a
+generated project (same set-up as the suite), then prints the top functions
+by cumulative and by own time, and the share of the build spent in each of
+the plugin's phases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import pstats
+import sys
+import tempfile
+from pathlib import Path
+
+from .generate import password_env
+from .measure import REPO, run_timed
+from .suite import env_for, make_project
+
+# (label, file suffix, function name): cumulative time of these = the phase
+PHASES = [
+    ("mkdocs build (everything)", "mkdocs/commands/build.py", "build"),
+    ("plugin on_pre_build (load + validate all deals)", "mkdocs_adapter/plugin.py", "on_pre_build"),
+    ("  catalog refresh (YAML + pydantic)", "dealrooms_plugin/catalog.py", "refresh"),
+    ("  protection prepare (passwords, keys)", "mkdocs_adapter/protection.py", "prepare"),
+    ("plugin on_post_build (render + write all deals)", "mkdocs_adapter/plugin.py", "on_post_build"),
+    ("  _render_deal", "mkdocs_adapter/plugin.py", "_render_deal"),
+    ("    plan.schedule", "dealrooms_plugin/plan.py", "schedule"),
+    ("    view.build_view", "dealrooms_plugin/view.py", "build_view"),
+    ("    render.render_pages (deal fragments)", "dealrooms_plugin/render.py", "render_pages"),
+    ("    shell.render_shell (Material main.html)", "mkdocs_adapter/shell.py", "render_shell"),
+    ("      mkdocs get_context", "mkdocs/commands/build.py", "get_context"),
+    ("      jinja Template.render", "jinja2/environment.py", "render"),
+    ("    protection.seal", "mkdocs_adapter/protection.py", "seal"),
+    ("  _write_tree (writing files)", "mkdocs_adapter/plugin.py", "_write_tree"),
+    ("  _templates_signature", "mkdocs_adapter/plugin.py", "_templates_signature"),
+    ("theme static files copied (Files.copy_static_files)", "mkdocs/structure/files.py", "copy_static_files"),
+    ("search plugin on_post_build", "mkdocs/contrib/search/__init__.py", "on_post_build"),
+    ("clean site dir", "mkdocs/utils/__init__.py", "clean_directory"),
+    ("load_config", "mkdocs/config/base.py", "load_config"),
+]
+
+
+def phases(stats: pstats.Stats) -> list[tuple[str, float, int]]:
+    table = stats.stats  # type: ignore[attr-defined]
+    out = []
+    for label, suffix, name in PHASES:
+        cumulative, calls = 0.0, 0
+        for (filename, _line, func), (_cc, nc, _tt, ct, _callers) in table.items():
+            if func == name and filename.replace("\\", "/").endswith(suffix):
+                cumulative += ct
+                calls += nc
+        out.append((label, cumulative, calls))
+    return out
+
+
+def summary(prof: Path, top: int = 25) -> str:
+    stats = pstats.Stats(str(prof))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    buf = io.StringIO()
+    buf.write(f"total profiled time {total:.2f} s (cProfile overhead included)\n\nphases (cumulative):\n")
+    for label, cumulative, calls in phases(stats):
+        if calls:
+            buf.write(f"  {label:<55} {cumulative:8.2f} s {100 * cumulative / total:5.1f} %  ({calls} calls)\n")
+    for order in ("cumulative", "tottime"):
+        s = pstats.Stats(str(prof), stream=buf)
+        s.sort_stats(order)
+        buf.write(f"\ntop {top} by {order}:\n")
+        s.print_stats(top)
+    return buf.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile")
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--protect", action="store_true", help="profile a protected build (keys derived first, then cached)")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    out = args.out or REPO / "benchmarks" / "out" / f"profile-{args.n}{'-protected' if args.protect else ''}.prof"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dealrooms-profile-") as tmp:
+        project = make_project(Path(tmp) / "project", args.n, args.seed, protect=args.protect)
+        env = env_for(Path(tmp) / "cache", **(password_env(args.n, args.seed) if args.protect else {}))
+        if args.protect:  # derive keys once so the profile shows the steady state
+            warm = run_timed([sys.executable, "-m", "mkdocs", "build"], project, env)
+            print(f"warm-up protected build: {warm.seconds:.1f} s", file=sys.stderr)
+        run = run_timed([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "mkdocs", "build"], project, env)
+        if not run.ok:
+            print(run.tail(30), file=sys.stderr)
+            return 1
+        print(f"profiled build: {run.seconds:.1f} s wall, peak RSS {run.peak_rss_mb:.0f} MB; profile in {out}", file=sys.stderr)
+    text = summary(out)
+    out.with_suffix(".txt").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
