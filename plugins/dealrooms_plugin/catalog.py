@@ -4,13 +4,22 @@ A :class:`Catalog` remembers each deal file's inputs (the YAML, templates it
 extends, its logo) by size and modification time, and on :meth:`refresh`
 re-reads only deals whose inputs changed, appeared or vanished. Adapters use
 it to keep the cost of an edit independent of the number of deals.
+
+With a ``cache_file``, validated deals also survive the process: a new build
+reuses a deal whose input files have the same content hashes as when it was
+validated, without parsing it again (parsing is most of the cost of a deal
+that is not re-rendered).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import __version__
 
 from .errors import InvalidDeal, Problem
 from .load import LoadedDeal, discover_deals, load_deal, slug_of
@@ -43,15 +52,48 @@ class Changes:
         return bool(self.changed or self.removed)
 
 
+CACHE_FORMAT = ("dealrooms-catalog", 1, __version__)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/3"`` -> ``(2, 3)``; raises DealroomsError for anything else."""
+    from .errors import DealroomsError
+
+    try:
+        k, n = (int(part) for part in text.strip().split("/"))
+    except ValueError:
+        raise DealroomsError(f"shard: expected K/N such as 1/3, found {text!r}") from None
+    if not 1 <= k <= n:
+        raise DealroomsError(f"shard: K must be between 1 and N, found {text!r}")
+    return k, n
+
+
+def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
+    """Whether a deal belongs to shard K of N: a stable hash of its slug, so shards never overlap."""
+    if shard is None:
+        return True
+    k, n = shard
+    return int.from_bytes(hashlib.sha256(slug.encode("utf-8")).digest()[:8], "big") % n == k - 1
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 @dataclass
 class Catalog:
     deals_dir: Path
+    cache_file: Path | None = None
+    shard: tuple[int, int] | None = None
     entries: dict[str, Entry] = field(default_factory=dict)
-    _templates_stamp: dict[Path, Stamp | None] = field(default_factory=dict)
+    _persisted: dict[Path, tuple[tuple[tuple[Path, str | None], ...], LoadedDeal]] | None = None
 
     def refresh(self) -> Changes:
         """Bring the catalog up to date with the folder; say which deals changed."""
-        paths = {slug_of(p): p for p in discover_deals(self.deals_dir)}
+        paths = {slug_of(p): p for p in discover_deals(self.deals_dir) if in_shard(slug_of(p), self.shard)}
         removed = tuple(sorted(set(self.entries) - set(paths)))
         for slug in removed:
             del self.entries[slug]
@@ -66,6 +108,11 @@ class Catalog:
 
     def _load(self, path: Path) -> Entry:
         stamp_before = _stamp(path)
+        reused = self._from_cache(path)
+        if reused is not None:
+            stamps = {source: _stamp(source) for source in reused.sources}
+            stamps[path] = stamp_before
+            return Entry(path, stamps, reused, [])
         try:
             loaded = load_deal(path, deals_dir=self.deals_dir)
         except InvalidDeal as exc:
@@ -79,6 +126,42 @@ class Catalog:
         stamps = {source: _stamp(source) for source in loaded.sources}
         stamps[path] = stamp_before
         return Entry(path, stamps, loaded, [])
+
+    def _from_cache(self, path: Path) -> LoadedDeal | None:
+        if self.cache_file is None:
+            return None
+        if self._persisted is None:
+            self._persisted = {}
+            try:
+                with open(self.cache_file, "rb") as f:
+                    data = pickle.load(f)  # our own cache file, next to the build's other caches
+                if data.get("format") == CACHE_FORMAT:
+                    self._persisted = data["deals"]
+            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError):
+                pass
+        cached = self._persisted.get(path)
+        if cached is None:
+            return None
+        digests, loaded = cached
+        if all(_digest(source) == digest for source, digest in digests):
+            return loaded
+        return None
+
+    def save(self) -> None:
+        """Persist the valid deals for the next process (when a ``cache_file`` is set)."""
+        if self.cache_file is None:
+            return
+        deals = {
+            e.path: (tuple((source, _digest(source)) for source in e.deal.sources), e.deal)
+            for e in self.entries.values()
+            if e.deal is not None
+        }
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.cache_file.with_suffix(".tmp")
+        with open(temporary, "wb") as f:
+            pickle.dump({"format": CACHE_FORMAT, "deals": deals}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, self.cache_file)
+        self._persisted = deals
 
     @property
     def deals(self) -> dict[str, LoadedDeal]:

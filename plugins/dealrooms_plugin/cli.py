@@ -91,12 +91,14 @@ def password(slug: str, rotate: bool, set_password: bool, config_file: Path) -> 
 @main.command()
 @click.option("--zip", "make_zips", is_flag=True, help="Also write one <slug>.zip per deal (deal + shared assets).")
 @click.option("--zip-dir", type=click.Path(path_type=Path), help="Where the zips go (default: dist/ beside mkdocs.yml).")
+@click.option("--shard", metavar="K/N", callback=lambda ctx, param, value: _check_shard(value),
+              help="Build only the K-th of N deterministic subsets of deals (spread thousands over CI runners).")
 @CONFIG_OPTION
-def publish(make_zips: bool, zip_dir: Path | None, config_file: Path) -> None:
+def publish(make_zips: bool, zip_dir: Path | None, shard: str | None, config_file: Path) -> None:
     """Build every deal into a fresh folder and swap it into site_dir atomically."""
     from .mkdocs_adapter.publish import format_report, publish as run_publish
 
-    report = run_publish(config_file, make_zips=make_zips, zip_dir=zip_dir)
+    report = run_publish(config_file, make_zips=make_zips, zip_dir=zip_dir, shard=shard)
     for warning in report.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     click.echo(format_report(report))
@@ -158,6 +160,17 @@ def new(slug: str, template: str | None, target: str | None, config_file: Path) 
         stage=stages[0].name if stages else None,
     )
     click.echo(f"created {display_path(path)}; fill in the TODO lines, then run `dealrooms check`")
+
+
+def _check_shard(value: str | None) -> str | None:
+    from .catalog import parse_shard
+
+    if value is not None:
+        try:
+            parse_shard(value)
+        except DealroomsError as exc:
+            raise click.BadParameter(str(exc).removeprefix("shard: ")) from None
+    return value
 
 
 def _deal_files(paths: tuple[Path, ...], config_file: Path) -> list[Path]:

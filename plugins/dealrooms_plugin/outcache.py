@@ -88,9 +88,12 @@ class OutputCache:
         """Hard-link (or copy) the cached output of ``slug`` into ``target``; return the file count."""
         entry = self.entries[slug]
         source = self._folder(slug)
+        made: set[Path] = set()
         for relative in entry.files:
             destination = target / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
+            if destination.parent not in made:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                made.add(destination.parent)
             try:
                 os.link(source / relative, destination)
             except OSError:  # another file system, or links not allowed

@@ -44,6 +44,12 @@ class DealroomsConfig(Config):
     brand_color = c.Optional(c.Type(str))
     """Accent colour of the unlock page, e.g. '#1f3a93' (default: the theme's primary colour)."""
 
+    cache_dir = c.Type(str, default=".cache/dealrooms")
+    """Where builds keep validated deals and finished output between runs (relative to mkdocs.yml; keep it out of git)."""
+
+    shard = c.Optional(c.Type(str))
+    """`K/N`: build only the K-th of N deterministic subsets of deals (CI matrices); DEALROOMS_SHARD overrides."""
+
     health = c.Type(dict, default={})
     """Health thresholds: at_risk_slip_days, off_track_slip_days, at_risk_overdue, off_track_overdue."""
 

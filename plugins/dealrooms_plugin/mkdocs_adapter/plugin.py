@@ -21,9 +21,10 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 from .. import __version__
-from ..catalog import Catalog
+from ..catalog import Catalog, parse_shard
 from ..errors import DealroomsError
 from ..load import LoadedDeal
+from ..outcache import OutputCache
 from ..calendar import deal_calendar
 from ..plan import Thresholds, schedule, stages_from_options
 from ..render import TEMPLATES, make_env, render_pages
@@ -55,13 +56,20 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             return None
         if not hasattr(self, "is_serve"):  # on_startup is skipped when MkDocs is driven through its API
             self.on_startup(command="build", dirty=False)
-        self.deals_dir = (Path(config.config_file_path).parent / self.config.deals_dir).resolve()
-        if self.catalog is None or self.catalog.deals_dir != self.deals_dir:
-            self.catalog = Catalog(self.deals_dir)
+        root = Path(config.config_file_path).parent
+        self.deals_dir = (root / self.config.deals_dir).resolve()
+        cache_dir = (root / self.config.cache_dir).resolve()
         try:
             self.today = today()
+            shard_text = os.environ.get("DEALROOMS_SHARD") or self.config.shard
+            self.shard = parse_shard(shard_text) if shard_text else None
         except DealroomsError as exc:
             raise PluginError(str(exc)) from None
+        if self.catalog is None or (self.catalog.deals_dir, self.catalog.shard) != (self.deals_dir, self.shard):
+            self.catalog = Catalog(self.deals_dir, cache_dir / "catalog.pickle", self.shard)
+        # Builds are new processes that start from an empty site folder: finished
+        # deals are kept on disk. `serve` keeps them in memory instead.
+        self.outcache = None if self.is_serve else OutputCache(cache_dir / "output")
         try:
             self.thresholds = Thresholds.from_options(self.config.health)
             self.stages = stages_from_options(self.config.stages)
@@ -87,6 +95,8 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             raise PluginError(str(exc)) from None
         for slug in changes.changed + changes.removed:
             self.rendered.pop(slug, None)
+        if changes:
+            self.catalog.save()
         problems = self.catalog.problems
         if problems and not self.is_serve:
             lines = [str(p) for slug_problems in problems.values() for p in slug_problems]
@@ -193,6 +203,15 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
                 _write_tree(target, site_pages.error_pages(self.theme_env, config, slug, entry.problems))
                 continue
             key = self._render_key(entry.deal)
+            if self.outcache is not None:
+                shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
+                if self.outcache.lookup(slug, key) is not None:
+                    reused += 1
+                else:
+                    self.outcache.store(slug, key, [], self._render_deal(entry.deal, config, self.search))
+                    rendered += 1
+                self.outcache.link_into(slug, target)  # one write per file: cache and site share it
+                continue
             cached = self.rendered.get(slug)
             if cached and cached[0] == key:
                 files = cached[1]
@@ -203,6 +222,10 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
                 rendered += 1
                 shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
             _write_tree(target, files)
+        if self.outcache is not None:
+            if self.shard is None:
+                self.outcache.forget_others(set(self.catalog.entries))
+            self.outcache.save()
         if self.is_serve:
             body = site_pages.rep_index(
                 self.fragment_env, self.catalog, self.today, self.thresholds, self.stages, self.index_rows

@@ -61,8 +61,10 @@ class _Collector(logging.Handler):
         return [r.getMessage() for r in self.records if r.levelno == level]
 
 
-def publish(config_file: Path, *, make_zips: bool = False, zip_dir: Path | None = None) -> Report:
-    """Build every deal and swap the result into ``site_dir``; raise DealroomsError on failure."""
+def publish(
+    config_file: Path, *, make_zips: bool = False, zip_dir: Path | None = None, shard: str | None = None
+) -> Report:
+    """Build every deal (or shard ``K/N`` of them) and swap the result into ``site_dir``; raise DealroomsError on failure."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
@@ -79,6 +81,11 @@ def publish(config_file: Path, *, make_zips: bool = False, zip_dir: Path | None 
             config = load_config(str(config_file))
         except (ConfigurationError, Abort) as exc:
             raise DealroomsError(f"{display_path(config_file)}: {exc}") from None
+        if shard:
+            dealrooms = config.plugins.get("dealrooms")
+            if dealrooms is None:
+                raise DealroomsError(f"{display_path(config_file)}: the dealrooms plugin is not enabled")
+            dealrooms.config["shard"] = shard
         target = Path(config.site_dir).resolve()
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.publish-", dir=target.parent))

@@ -1,0 +1,155 @@
+"""Issue 6 behaviour, not timed: incremental builds, loading caches, shards."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from buildutil import build_site, set_plugin_options
+from dealrooms_plugin.catalog import Catalog, in_shard, parse_shard
+from dealrooms_plugin.cli import main
+from dealrooms_plugin.errors import DealroomsError
+
+
+def rendered_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "rendered" in r.getMessage() and "deal(s)" in r.getMessage()]
+
+
+def build_in_new_process(project: Path) -> str:
+    """`mkdocs build` as a separate process, like a rep or CI runs it."""
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_unchanged_rebuild_in_a_new_process_skips_every_deal(project: Path) -> None:
+    set_plugin_options(project, protect=False)
+    assert "rendered 3 deal(s), reused 0 unchanged" in build_in_new_process(project)
+    first = (project / "site" / "kestrel-freight" / "plan" / "index.html").read_bytes()
+    assert "rendered 0 deal(s), reused 3 unchanged" in build_in_new_process(project)
+    assert (project / "site" / "kestrel-freight" / "plan" / "index.html").read_bytes() == first
+
+    deal = project / "dealrooms" / "marlow-vine.yml"
+    deal.write_text(deal.read_text().replace("MSA redlines agreed", "MSA redlines signed"))
+    assert "rendered 1 deal(s), reused 2 unchanged" in build_in_new_process(project)
+    assert "MSA redlines signed" in (project / "site" / "marlow-vine" / "plan" / "index.html").read_text()
+
+
+def test_a_new_today_renders_again(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_plugin_options(project, protect=False)
+    build_in_new_process(project)
+    monkeypatch.setenv("DEALROOMS_TODAY", "2026-12-01")
+    assert "rendered 3 deal(s), reused 0 unchanged" in build_in_new_process(project)
+
+
+def test_theme_override_change_renders_again(project: Path) -> None:
+    set_plugin_options(project, protect=False)
+    build_in_new_process(project)
+    override = project / "theme_overrides" / "dealrooms" / "people.html"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text("<h1>Our people</h1>")
+    assert "rendered 3 deal(s), reused 0 unchanged" in build_in_new_process(project)
+    assert "<h1>Our people</h1>" in (project / "site" / "halden-health" / "people" / "index.html").read_text()
+
+
+def test_catalog_cache_reuses_validated_deals(project: Path) -> None:
+    cache = project / "cache.pickle"
+    first = Catalog(project / "dealrooms", cache)
+    first.refresh()
+    first.save()
+    second = Catalog(project / "dealrooms", cache)
+    second.refresh()
+    assert second.deals["kestrel-freight"] is not first.deals["kestrel-freight"]  # unpickled, not re-parsed...
+    assert second.deals["kestrel-freight"].deal == first.deals["kestrel-freight"].deal
+    deal = project / "dealrooms" / "kestrel-freight.yml"
+    deal.write_text(deal.read_text().replace("owner: marta", "owner: nobody"))
+    third = Catalog(project / "dealrooms", cache)
+    third.refresh()  # ...and a changed file is validated again
+    assert "kestrel-freight" in third.problems
+
+
+def test_shards_partition_the_deals() -> None:
+    slugs = [f"deal-{i:04d}" for i in range(300)]
+    parts = [{s for s in slugs if in_shard(s, (k, 3))} for k in (1, 2, 3)]
+    assert set().union(*parts) == set(slugs)
+    assert sum(len(p) for p in parts) == len(slugs)
+    assert all(60 < len(p) < 140 for p in parts)
+    assert parse_shard("2/3") == (2, 3)
+    for bad in ("0/3", "4/3", "x", "1-3"):
+        with pytest.raises(DealroomsError):
+            parse_shard(bad)
+
+
+def test_shard_builds_together_equal_the_full_build(project: Path, tmp_path: Path) -> None:
+    set_plugin_options(project, protect=False)
+    full = {p.relative_to(project / "site"): p.read_bytes() for p in build_site(project).rglob("*") if p.is_file()}
+    combined: dict[Path, bytes] = {}
+    for k in (1, 2, 3):
+        set_plugin_options(project, shard=f"{k}/3", site_dir=str(tmp_path / f"shard{k}"))
+        site = build_site(project, site_dir=str(tmp_path / f"shard{k}"))
+        for path in site.rglob("*"):
+            if path.is_file():
+                relative = path.relative_to(site)
+                if relative in combined and relative.parts[0] in {"kestrel-freight", "halden-health", "marlow-vine"}:
+                    pytest.fail(f"{relative} built by two shards")
+                combined[relative] = path.read_bytes()
+    assert set(combined) == set(full)
+    differing = [p for p in full if combined[p] != full[p] and p.name not in ("sitemap.xml", "sitemap.xml.gz")]
+    assert differing == []
+
+
+def test_publish_shard_option(project: Path) -> None:
+    set_plugin_options(project, protect=False)
+    result = CliRunner().invoke(main, ["publish", "--shard", "9/3"])
+    assert result.exit_code == 2 and "K must be between 1 and N" in result.output
+    result = CliRunner().invoke(main, ["publish", "--shard", "1/3"])
+    assert result.exit_code == 0, result.output
+    built = {p.name for p in (project / "site").iterdir() if p.is_dir()} & {"kestrel-freight", "halden-health", "marlow-vine"}
+    assert built == {s for s in ("kestrel-freight", "halden-health", "marlow-vine") if in_shard(s, (1, 3))}
+
+
+def test_serve_edit_rerenders_only_that_deal(project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """What `mkdocs serve` does on a save: the plugin instance persists and re-renders one deal."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    set_plugin_options(project, protect=False)
+    config = load_config(str(project / "mkdocs.yml"))
+    plugin = config.plugins["dealrooms"]
+    # MkDocs keeps one instance of a plugin with on_startup per process: put it back in build mode after.
+    plugin.on_startup(command="serve", dirty=False)
+    try:
+        _edit_under_serve(project, config, plugin, caplog)
+    finally:
+        plugin.on_startup(command="build", dirty=False)
+
+
+def _edit_under_serve(project, config, plugin, caplog) -> None:
+    from mkdocs.commands.build import build
+
+    caplog.set_level(logging.INFO, logger="mkdocs.plugins.dealrooms")
+    build(config)
+
+    class FakeServer:  # the epoch handshake of MkDocs's LiveReloadServer
+        import threading
+
+        _epoch_cond = threading.Condition()
+        _wanted_epoch = _visible_epoch = 0
+
+    from dealrooms_plugin.mkdocs_adapter.live import LiveReload
+
+    server = FakeServer()
+    plugin.live = LiveReload(server)
+    deal = project / "dealrooms" / "halden-health.yml"
+    deal.write_text(deal.read_text().replace("Integration design review", "Integration design sign-off"))
+    plugin._live_update()
+    lines = rendered_lines(caplog)
+    assert "rendered 3 deal(s), reused 0 unchanged" in lines[0]
+    assert "rendered 1 deal(s), reused 0 unchanged" in lines[-1]  # only the changed deal was touched
+    assert server._visible_epoch == server._wanted_epoch > 0  # browsers told to reload
+    assert "Integration design sign-off" in (Path(config.site_dir) / "halden-health" / "index.html").read_text()
