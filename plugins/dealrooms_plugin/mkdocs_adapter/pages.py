@@ -6,6 +6,7 @@ import datetime as dt
 from html import escape
 
 import jinja2
+from markupsafe import Markup
 from mkdocs.config.defaults import MkDocsConfig
 
 from ..catalog import Catalog
@@ -33,7 +34,7 @@ def public_index() -> str:
     return PUBLIC_INDEX
 
 
-RowCache = dict[str, tuple[tuple[object, ...], StatusRow]]
+RowCache = dict[str, tuple[tuple[object, ...], StatusRow, Markup]]
 
 
 def rep_index(
@@ -46,20 +47,25 @@ def rep_index(
 ) -> str:
     """The rep's index of every deal (an HTML body), shown only under ``mkdocs serve``.
 
-    ``cache`` keeps each deal's row by its input digest, so an edit recomputes
-    one row, not one per deal.
+    ``cache`` keeps each deal's row, and its HTML, by the deal's input digest:
+    a save recomputes one row, and the rest is a sort and a join.
     """
     cache = {} if cache is None else cache
-    rows = []
+    row_template = env.get_template("dealrooms/rep_index_row.html")
+    entries = []
     for slug, loaded in catalog.deals.items():
         key = (loaded.digest, today, thresholds, stages)
         cached = cache.get(slug)
         if not (cached and cached[0] == key):
-            cached = cache[slug] = (key, status_row(slug, loaded.deal, today, thresholds, stages))
-        rows.append(cached[1])
-    rows += [StatusRow(slug, False, problems=tuple(str(p) for p in ps)) for slug, ps in catalog.problems.items()]
-    rows.sort(key=StatusRow.sort_key)
-    return env.get_template("dealrooms/rep_index.html").render(rows=rows, today=today)
+            row = status_row(slug, loaded.deal, today, thresholds, stages)
+            cached = cache[slug] = (key, row, Markup(row_template.render(row=row)))
+        entries.append(cached)
+    invalid = [StatusRow(slug, False, problems=tuple(str(p) for p in ps)) for slug, ps in catalog.problems.items()]
+    entries.sort(key=lambda entry: entry[1].sort_key())
+    rows = sorted(invalid, key=StatusRow.sort_key) + [entry[1] for entry in entries]
+    return env.get_template("dealrooms/rep_index.html").render(
+        rows=rows, row_html=[entry[2] for entry in entries], today=today
+    )
 
 
 def error_pages(env: jinja2.Environment, config: MkDocsConfig, slug: str, problems: list[Problem]) -> dict[str, bytes]:
