@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
-from buildutil import set_plugin_options
+from buildutil import build_site, set_plugin_options
 
 ROOT = Path(__file__).resolve().parent.parent
 BRAND_LOGO = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 136 40" width="136" height="40">
@@ -60,6 +60,16 @@ def set_passwords(mp, project: Path, cache: Path) -> dict[str, str]:  # type: ig
         mp.setenv(env_name(slug), password)
     mp.setenv("DEALROOMS_CACHE_DIR", str(cache))
     return passwords
+
+
+def build_protected_examples(mp, base: Path) -> tuple[Path, Path, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """The examples copied to ``base/project`` and built protected on 2026-11-22, every
+    password from the environment: (project, site, passwords). ``mp`` stays chdir'd there."""
+    project = copy_project(base / "project")
+    mp.setenv("DEALROOMS_TODAY", "2026-11-22")
+    mp.chdir(project)
+    passwords = set_passwords(mp, project, base / "cache")
+    return project, build_site(project), passwords
 
 
 def sensitive_strings(project: Path) -> dict[str, set[str]]:

@@ -73,6 +73,29 @@ def test_catalog_cache_reuses_validated_deals(project: Path) -> None:
     assert "kestrel-freight" in third.problems
 
 
+def test_refresh_of_touched_deal_files_looks_only_at_them(project: Path) -> None:
+    deals = project / "dealrooms"
+    catalog = Catalog(deals)
+    catalog.refresh()
+    kestrel, marlow = deals / "kestrel-freight.yml", deals / "marlow-vine.yml"
+    for path in (kestrel, marlow):
+        path.write_text(path.read_text() + "# edited\n")
+    # the watcher saw one deal file (and an editor's swap file): only that deal is looked at
+    changes = catalog.refresh({kestrel.absolute(), deals.absolute() / ".kestrel-freight.yml.swp"})
+    assert changes.changed == ("kestrel-freight",) and changes.removed == ()
+    # a file that is not a deal (a template, a logo) may feed any deal: a full scan
+    changes = catalog.refresh({(deals / "logos" / "kestrel.svg").absolute()})
+    assert changes.changed == ("marlow-vine",)
+    # a touched deal file that is gone is removed; a new one is added
+    added = deals / "new-deal.yml"
+    added.write_text(kestrel.read_text())
+    kestrel.unlink()
+    changes = catalog.refresh({kestrel.absolute(), added.absolute()})
+    assert changes.changed == ("new-deal",) and changes.removed == ("kestrel-freight",)
+    assert set(catalog.deals) == {"halden-health", "marlow-vine", "new-deal"}
+    assert not catalog.refresh()  # the targeted refreshes left nothing for a full scan to find
+
+
 def test_shards_partition_the_deals() -> None:
     slugs = [f"deal-{i:04d}" for i in range(300)]
     parts = [{s for s in slugs if in_shard(s, (k, 3))} for k in (1, 2, 3)]

@@ -50,3 +50,33 @@ def test_corrupt_manifest_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "manifest.json").write_text("{not json")
     assert OutputCache(tmp_path / "cache").entries == {}
+
+
+def _site_with(cache: OutputCache, site: Path, slugs: list[str]) -> None:
+    for slug in slugs:
+        cache.place(slug, site / slug)
+    cache.release()
+
+
+def test_held_folders_move_back_only_when_they_are_exactly_the_kept_files(tmp_path: Path) -> None:
+    source = tmp_path / "deal.yml"
+    source.write_text("x")
+    cache = OutputCache(tmp_path / "cache")
+    for slug in ("same", "touched", "restored"):
+        cache.store(slug, "k", [source], {"index.html": b"page", "plan/index.html": b"plan"})
+    site = tmp_path / "site"
+    _site_with(cache, site, ["same", "touched", "restored"])
+    folder_before = (site / "same").stat().st_ino
+    (site / "touched" / "notes.txt").write_text("added by hand")  # not what the cache holds
+    (site / "restored" / "plan" / "index.html").unlink()
+    (site / "restored" / "plan" / "index.html").write_bytes(b"plan")  # same bytes, another file
+
+    cache.hold(site, ["same", "touched", "restored", "unknown"])
+    assert not (site / "same").exists()
+    _site_with(cache, site, ["same", "touched", "restored"])
+
+    assert (site / "same").stat().st_ino == folder_before  # moved back whole
+    assert not (site / "touched" / "notes.txt").exists()  # linked anew, without the stray file
+    kept = tmp_path / "cache" / "deals" / "restored" / "plan" / "index.html"
+    assert (site / "restored" / "plan" / "index.html").stat().st_ino == kept.stat().st_ino
+    assert not (tmp_path / "cache" / "held").exists()

@@ -11,7 +11,8 @@ from mkdocs.exceptions import Abort
 
 from buildutil import build_site, set_plugin_options
 from protectutil import (
-    copy_project, derive, every_byte, lock_of, open_item, open_page, password_for, sensitive_strings, set_passwords, slugs,
+    build_protected_examples, copy_project, derive, every_byte, lock_of, open_item, open_page, password_for,
+    sensitive_strings, set_passwords, slugs,
 )
 
 PAGES = ["index.html", "plan/index.html", "people/index.html", "value/index.html", "proposal/index.html"]
@@ -21,12 +22,8 @@ PAGES = ["index.html", "plan/index.html", "people/index.html", "value/index.html
 def built(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The examples built twice: protected (passwords from the environment) and plain."""
     base = tmp_path_factory.mktemp("protected")
-    project = copy_project(base / "project")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEALROOMS_TODAY", "2026-11-22")
-        mp.chdir(project)
-        passwords = set_passwords(mp, project, base / "cache")
-        site = build_site(project)
+        project, site, passwords = build_protected_examples(mp, base)
         set_plugin_options(project, protect=False)
         plain = build_site(project, site_dir=str(base / "plain"))
         set_plugin_options(project, protect=True)

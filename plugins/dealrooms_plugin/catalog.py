@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
 
 from .errors import InvalidDeal, Problem
-from .load import LoadedDeal, discover_deals, load_deal, slug_of
+from .load import LoadedDeal, discover_deals, is_deal_name, load_deal, slug_of
 
 Stamp = tuple[int, int]  # (mtime_ns, size)
 
@@ -91,20 +92,66 @@ class Catalog:
     entries: dict[str, Entry] = field(default_factory=dict)
     _persisted: dict[Path, tuple[tuple[tuple[Path, str | None], ...], LoadedDeal]] | None = None
 
-    def refresh(self) -> Changes:
-        """Bring the catalog up to date with the folder; say which deals changed."""
+    def refresh(self, touched: Iterable[Path] | None = None) -> Changes:
+        """Bring the catalog up to date with the folder; say which deals changed.
+
+        ``touched`` are the files a watcher saw change, when it knows them.
+        If all of them are deal files, only those deals are looked at, so an
+        edit costs the same with ten deals or ten thousand; anything else (a
+        template, a logo, a folder) needs the full scan.
+        """
+        if touched is not None:
+            some = self._touched_deals(touched)
+            if some is not None:
+                return self._refresh_some(some)
         paths = {slug_of(p): p for p in discover_deals(self.deals_dir) if in_shard(slug_of(p), self.shard)}
         removed = tuple(sorted(set(self.entries) - set(paths)))
         for slug in removed:
             del self.entries[slug]
-        changed = []
-        for slug, path in paths.items():
-            entry = self.entries.get(slug)
-            if entry is not None and entry.path == path and all(_stamp(p) == s for p, s in entry.stamps.items()):
-                continue
-            self.entries[slug] = self._load(path)
-            changed.append(slug)
+        changed = [slug for slug, path in paths.items() if self._update(slug, path)]
         return Changes(tuple(changed), removed)
+
+    def _update(self, slug: str, path: Path) -> bool:
+        """Reload one deal if its inputs changed since it was loaded; whether it did."""
+        entry = self.entries.get(slug)
+        if entry is not None and entry.path == path and all(_stamp(p) == s for p, s in entry.stamps.items()):
+            return False
+        self.entries[slug] = self._load(path)
+        return True
+
+    def _touched_deals(self, touched: Iterable[Path]) -> dict[str, Path] | None:
+        """The deal files among ``touched`` by slug, or None when a full scan is needed."""
+        folder = self.deals_dir.absolute()
+        found: dict[str, Path] = {}
+        for path in touched:
+            path = Path(path).absolute()
+            if path.parent != folder:
+                return None  # a template, a logo or anything in a subfolder may feed any deal
+            if not is_deal_name(path.name):
+                continue  # editors' swap and backup files, files starting with _ or .
+            slug = slug_of(path)
+            if slug in found and found[slug] != path:
+                return None  # kestrel.yml and kestrel.yaml: let the full scan decide
+            found[slug] = path
+        return found
+
+    def _refresh_some(self, touched: dict[str, Path]) -> Changes:
+        changed: list[str] = []
+        removed: list[str] = []
+        for slug, path in sorted(touched.items()):
+            if not in_shard(slug, self.shard):
+                continue
+            path = self.deals_dir / path.name  # the same spelling as a full scan gives
+            entry = self.entries.get(slug)
+            if path.is_file():
+                if entry is not None and entry.path != path:
+                    return self.refresh()  # another file has this slug
+                if self._update(slug, path):
+                    changed.append(slug)
+            elif entry is not None and entry.path == path:
+                del self.entries[slug]
+                removed.append(slug)
+        return Changes(tuple(changed), tuple(removed))
 
     def _load(self, path: Path) -> Entry:
         stamp_before = _stamp(path)
@@ -151,11 +198,11 @@ class Catalog:
         """Persist the valid deals for the next process (when a ``cache_file`` is set)."""
         if self.cache_file is None:
             return
-        deals = {
-            e.path: (tuple((source, _digest(source)) for source in e.deal.sources), e.deal)
-            for e in self.entries.values()
-            if e.deal is not None
-        }
+        valid = [e for e in self.entries.values() if e.deal is not None]
+        if self._persisted is not None and all(self._persisted.get(e.path, (None, None))[1] is e.deal for e in valid) \
+                and len(self._persisted) == len(valid):
+            return  # every deal came from the cache file as it is: nothing to write
+        deals = {e.path: (tuple((source, _digest(source)) for source in e.deal.sources), e.deal) for e in valid}
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.cache_file.with_suffix(".tmp")
         with open(temporary, "wb") as f:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
 import typing
 from dataclasses import dataclass, field
@@ -103,11 +104,14 @@ def discover_deals(deals_dir: Path) -> list[Path]:
     """Deal files in ``deals_dir``: ``*.yml``/``*.yaml``, not starting with ``_``."""
     if not deals_dir.is_dir():
         raise DealroomsError(f"{deals_dir}: deals folder not found (set deals_dir in mkdocs.yml)")
-    return sorted(
-        p
-        for p in deals_dir.iterdir()
-        if p.is_file() and p.suffix in (".yml", ".yaml") and not p.name.startswith(("_", "."))
-    )
+    with os.scandir(deals_dir) as found:  # no stat per file: this runs on every full refresh
+        names = sorted(e.name for e in found if is_deal_name(e.name) and e.is_file())
+    return [deals_dir / name for name in names]
+
+
+def is_deal_name(name: str) -> bool:
+    """Whether a file name in the deals folder names a deal (``*.yml``/``*.yaml``, no leading ``_`` or ``.``)."""
+    return name.endswith((".yml", ".yaml")) and not name.startswith(("_", "."))
 
 
 def slug_of(path: Path) -> str:

@@ -6,7 +6,10 @@ content hashes of every input file (the deal YAML, templates it extends, its
 logo) plus a key for everything else that shapes the output (today, plugin
 version, templates, options), and the output files themselves. When nothing
 changed, a build skips loading and rendering the deal and hard-links the kept
-files into the new site (copying where links are impossible).
+files into the new site (copying where links are impossible). Creating
+thousands of folders is what costs most then, so the previous build's deal
+folders are set aside before MkDocs empties the site and moved back whole
+when they still are exactly the kept files.
 
 The cache lives outside the output and the repository (``.cache/`` is
 git-ignored). It holds exactly what is published: for protected deals that is
@@ -20,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +104,51 @@ class OutputCache:
                 shutil.copyfile(source / relative, destination)
         return len(entry.files)
 
+    def hold(self, site_dir: Path, slugs: Iterable[str]) -> None:
+        """Before the site folder is emptied: move the previous build's output of
+        these deals aside, one rename each, so that :meth:`place` can move an
+        unchanged deal back instead of making its folders and links again."""
+        held = self._held()
+        shutil.rmtree(held, ignore_errors=True)  # left by a build that failed
+        held.mkdir(parents=True, exist_ok=True)
+        for slug in slugs:
+            if slug in self.entries:
+                try:
+                    os.rename(site_dir / slug, held / slug)
+                except OSError:  # not built before, or on another file system
+                    pass
+
+    def place(self, slug: str, target: Path) -> None:
+        """Put the kept output of ``slug`` at ``target``: the held folder of the
+        previous build when it is exactly the kept files, else new hard links."""
+        held = self._held() / slug
+        if held.is_dir() and not target.exists() and self._same_files(slug, held):
+            os.rename(held, target)
+            return
+        shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier build
+        self.link_into(slug, target)
+
+    def release(self) -> None:
+        """Drop what :meth:`hold` set aside and :meth:`place` did not take back."""
+        shutil.rmtree(self._held(), ignore_errors=True)
+
+    def _same_files(self, slug: str, folder: Path) -> bool:
+        """Whether ``folder`` holds the kept files of ``slug`` (the same inodes) and nothing else."""
+        entry = self.entries[slug]
+        found = {
+            os.path.relpath(os.path.join(where, name), folder).replace(os.sep, "/")
+            for where, _, names in os.walk(folder)
+            for name in names
+        }
+        if found != set(entry.files):
+            return False
+        source = self._folder(slug)
+        for relative in entry.files:
+            kept, there = os.stat(source / relative), os.stat(folder / relative)
+            if (kept.st_ino, kept.st_dev) != (there.st_ino, there.st_dev):
+                return False
+        return True
+
     def forget_others(self, slugs: set[str]) -> None:
         """Drop deals that no longer exist."""
         for slug in set(self.entries) - slugs:
@@ -124,3 +173,6 @@ class OutputCache:
 
     def _folder(self, slug: str) -> Path:
         return self.root / "deals" / slug
+
+    def _held(self) -> Path:
+        return self.root / "held"

@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from browserutil import StaticServer
-from buildutil import build_site
-from protectutil import copy_project, lock_of, sensitive_strings, set_passwords, slugs
+from protectutil import build_protected_examples, lock_of, sensitive_strings, slugs
 
 pytestmark = pytest.mark.browser
 DEAL = "kestrel-freight"
@@ -22,12 +21,8 @@ MILESTONE = "Security questionnaire returned"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     base = tmp_path_factory.mktemp("unlock")
-    project = copy_project(base / "project")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEALROOMS_TODAY", "2026-11-22")
-        mp.chdir(project)
-        passwords = set_passwords(mp, project, base / "cache")
-        site = build_site(project)
+        project, site, passwords = build_protected_examples(mp, base)
     assert DEAL in slugs(project) and OTHER in slugs(project)
     return project, site, passwords
 

@@ -51,25 +51,31 @@ class LiveReload:
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, trigger: Callable[[], None]):
+    def __init__(self, trigger: Callable[[list[Path] | None], None]):
         self.trigger = trigger
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
-        paths = [str(event.src_path), str(getattr(event, "dest_path", "") or "")]
-        if any(p.endswith(RELEVANT) for p in paths) or event.is_directory:
-            self.trigger()
+        if event.is_directory and event.event_type == "modified":
+            return  # a folder's listing or times changed: the events of its files say which
+        paths = [str(p) for p in (event.src_path, getattr(event, "dest_path", "")) if p]
+        if event.is_directory:
+            self.trigger(None)  # a folder appeared, vanished or moved: look at everything
+        elif any(p.endswith(RELEVANT) for p in paths):
+            self.trigger([Path(p) for p in paths])
 
 
 class DealWatcher:
-    """Watches the deals folder natively and runs ``update`` after a short debounce."""
+    """Watches the deals folder natively and, after a short debounce, calls
+    ``update`` with the files that changed (None when it cannot tell)."""
 
-    def __init__(self, folder: Path, update: Callable[[], None]):
+    def __init__(self, folder: Path, update: Callable[[set[Path] | None], None]):
         self.folder = folder
         self.update = update
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+        self._touched: set[Path] | None = set()
         self.observer = Observer()
         self.observer.daemon = True
         self.observer.schedule(_Handler(self._schedule), str(folder), recursive=True)
@@ -82,8 +88,12 @@ class DealWatcher:
         if self._timer:
             self._timer.cancel()
 
-    def _schedule(self) -> None:
+    def _schedule(self, paths: list[Path] | None) -> None:
         with self._lock:
+            if paths is None or self._touched is None:
+                self._touched = None
+            else:
+                self._touched.update(paths)
             if self._timer:
                 self._timer.cancel()
             self._timer = threading.Timer(DEBOUNCE_SECONDS, self._run)
@@ -91,7 +101,11 @@ class DealWatcher:
             self._timer.start()
 
     def _run(self) -> None:
+        with self._lock:
+            touched, self._touched = self._touched, set()
         try:
-            self.update()
+            self.update(touched)
         except Exception:  # the preview must survive anything a save can cause
             log.exception("live update failed; the next save retries")
+            with self._lock:
+                self._touched = None  # the next update looks at every deal again

@@ -34,7 +34,7 @@ def public_index() -> str:
     return PUBLIC_INDEX
 
 
-RowCache = dict[str, tuple[tuple[object, ...], StatusRow, Markup]]
+RowCache = dict[str, tuple[tuple[object, ...], tuple[object, ...], Markup]]  # slug -> (key, sort key, row HTML)
 
 
 def rep_index(
@@ -47,24 +47,31 @@ def rep_index(
 ) -> str:
     """The rep's index of every deal (an HTML body), shown only under ``mkdocs serve``.
 
-    ``cache`` keeps each deal's row, and its HTML, by the deal's input digest:
-    a save recomputes one row, and the rest is a sort and a join.
+    ``cache`` keeps each deal's row HTML and sort key by the deal's input
+    digest: a save recomputes one row, and the rest is a sort and a join.
     """
     cache = {} if cache is None else cache
     row_template = env.get_template("dealrooms/rep_index_row.html")
+    context = (today, thresholds, stages)
     entries = []
-    for slug, loaded in catalog.deals.items():
-        key = (loaded.digest, today, thresholds, stages)
+    for slug, entry in catalog.entries.items():
+        if entry.deal is None:
+            continue
+        key = (entry.deal.digest, context)
         cached = cache.get(slug)
         if not (cached and cached[0] == key):
-            row = status_row(slug, loaded.deal, today, thresholds, stages)
-            cached = cache[slug] = (key, row, Markup(row_template.render(row=row)))
+            row = status_row(slug, entry.deal.deal, today, thresholds, stages)
+            cached = cache[slug] = (key, row.sort_key(), Markup(row_template.render(row=row)))
         entries.append(cached)
+    for slug in set(cache) - set(catalog.entries):
+        del cache[slug]
+    entries.sort(key=lambda cached: cached[1])
     invalid = [StatusRow(slug, False, problems=tuple(str(p) for p in ps)) for slug, ps in catalog.problems.items()]
-    entries.sort(key=lambda entry: entry[1].sort_key())
-    rows = sorted(invalid, key=StatusRow.sort_key) + [entry[1] for entry in entries]
     return env.get_template("dealrooms/rep_index.html").render(
-        rows=rows, row_html=[entry[2] for entry in entries], today=today
+        count=len(entries) + len(invalid),
+        invalid=invalid,
+        rows_html=Markup("".join(cached[2] for cached in entries)),
+        today=today,
     )
 
 

@@ -110,6 +110,8 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         # Protected builds: every password checked and every key derived before anything is written.
         # `mkdocs serve` never needs passwords and serves plain pages.
         self.protection = Protection.prepare(self.config, config, self.catalog) if self.config.protect and not self.is_serve else None
+        if self.outcache is not None:  # MkDocs empties the site folder next; keep the deals' folders for reuse
+            self.outcache.hold(Path(config.site_dir), self.catalog.entries)
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
@@ -117,7 +119,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         # Nothing from the deals folder is published as-is (YAML, logos, templates).
         kept = Files([f for f in files if not _is_inside(Path(f.abs_src_path or ""), self.deals_dir)])
         assert self.catalog is not None
-        # The rep's index replaces this page under serve (see _write_rep_index),
+        # The rep's index replaces this page under serve (see _publish),
         # so the root search index never mentions a deal.
         kept.append(File.generated(config, "index.md", content=site_pages.public_index()))
         for asset in SHARED_ASSETS:
@@ -168,11 +170,11 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
 
     # --- helpers ------------------------------------------------------------
 
-    def _live_update(self) -> None:
-        """Under serve: re-render only the deals whose files changed."""
+    def _live_update(self, touched: set[Path] | None = None) -> None:
+        """Under serve: re-render only the deals whose files changed (``touched``: what the watcher saw)."""
         assert self.catalog is not None
         started = time.perf_counter()
-        changes = self.catalog.refresh()
+        changes = self.catalog.refresh(touched)
         if not changes:
             return
         for slug in changes.changed + changes.removed:
@@ -204,13 +206,12 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
                 continue
             key = self._render_key(entry.deal)
             if self.outcache is not None:
-                shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
                 if self.outcache.lookup(slug, key) is not None:
                     reused += 1
                 else:
                     self.outcache.store(slug, key, [], self._render_deal(entry.deal, config, self.search))
                     rendered += 1
-                self.outcache.link_into(slug, target)  # one write per file: cache and site share it
+                self.outcache.place(slug, target)  # one write per file: cache and site share it
                 continue
             cached = self.rendered.get(slug)
             if cached and cached[0] == key:
@@ -223,6 +224,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
                 shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
             _write_tree(target, files)
         if self.outcache is not None:
+            self.outcache.release()
             if self.shard is None:
                 self.outcache.forget_others(set(self.catalog.entries))
             self.outcache.save()
