@@ -1,11 +1,13 @@
 """Profile one Dealrooms ``mkdocs build`` of N generated deals with cProfile.
 
-    python -m benchmarks.profile --n 1000 [--protect] [--out benchmarks/out/profile-1000.prof]
+    python -m benchmarks.profile --n 1000 [--protect | --incremental] [--out benchmarks/out/profile-1000.prof]
 
 Runs ``python -m cProfile -o FILE -m mkdocs build`` in a fresh process on a
 generated project (same set-up as the suite), then prints the top functions
 by cumulative and by own time, and the share of the build spent in each of
-the plugin's phases.
+the plugin's phases. ``--protect`` profiles a protected build with every key
+already derived and cached (every deal rendered and sealed again);
+``--incremental`` profiles a build with nothing changed since the last one.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import io
 import pstats
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
-from .generate import password_env
+from .generate import password_env, write_deals
 from .measure import REPO, run_timed
-from .suite import env_for, make_project
+from .suite import deals_folder, env_for, make_project
 
 # (label, file suffix, function name): cumulative time of these = the phase
 PHASES = [
@@ -28,6 +31,7 @@ PHASES = [
     ("  catalog refresh (YAML + pydantic)", "dealrooms_plugin/catalog.py", "refresh"),
     ("  catalog save (pickle)", "dealrooms_plugin/catalog.py", "save"),
     ("  protection prepare (passwords, keys)", "mkdocs_adapter/protection.py", "prepare"),
+    ("  OutputCache.hold (last build's deal folders set aside)", "dealrooms_plugin/outcache.py", "hold"),
     ("plugin on_post_build (render + write all deals)", "mkdocs_adapter/plugin.py", "on_post_build"),
     ("  _render_deal", "mkdocs_adapter/plugin.py", "_render_deal"),
     ("    plan.schedule", "dealrooms_plugin/plan.py", "schedule"),
@@ -39,8 +43,10 @@ PHASES = [
     ("      jinja Template.render", "jinja2/environment.py", "render"),
     ("    protection.seal", "mkdocs_adapter/protection.py", "seal"),
     ("  _write_tree (writing files)", "mkdocs_adapter/plugin.py", "_write_tree"),
+    ("  OutputCache.lookup (content hashes of kept deals)", "dealrooms_plugin/outcache.py", "lookup"),
     ("  OutputCache.store (writing the kept output)", "dealrooms_plugin/outcache.py", "store"),
-    ("  OutputCache.link_into (hard links into site/)", "dealrooms_plugin/outcache.py", "link_into"),
+    ("  OutputCache.place (folder moved back, or hard links)", "dealrooms_plugin/outcache.py", "place"),
+    ("    OutputCache.link_into (hard links into site/)", "dealrooms_plugin/outcache.py", "link_into"),
     ("  _templates_signature", "mkdocs_adapter/plugin.py", "_templates_signature"),
     ("theme static files copied (Files.copy_static_files)", "mkdocs/structure/files.py", "copy_static_files"),
     ("search plugin on_post_build", "material/plugins/search/plugin.py", "on_post_build"),
@@ -83,16 +89,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--protect", action="store_true", help="profile a protected build (keys derived first, then cached)")
+    parser.add_argument("--incremental", action="store_true", help="profile a build with nothing changed since the last one")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    out = args.out or REPO / "benchmarks" / "out" / f"profile-{args.n}{'-protected' if args.protect else ''}.prof"
+    if args.protect and args.incremental:
+        parser.error("--protect and --incremental profile different builds; pick one")
+    kind = "-protected" if args.protect else "-incremental" if args.incremental else ""
+    out = args.out or REPO / "benchmarks" / "out" / f"profile-{args.n}{kind}.prof"
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="dealrooms-profile-") as tmp:
         project = make_project(Path(tmp) / "project", args.n, args.seed, protect=args.protect)
         env = env_for(Path(tmp) / "cache", **(password_env(args.n, args.seed) if args.protect else {}))
-        if args.protect:  # derive keys once so the profile shows the steady state
+        if args.protect or args.incremental:  # a first build: keys derived, output kept
             warm = run_timed([sys.executable, "-m", "mkdocs", "build"], project, env)
-            print(f"warm-up protected build: {warm.seconds:.1f} s", file=sys.stderr)
+            print(f"first build: {warm.seconds:.1f} s", file=sys.stderr)
+        if args.protect:  # new bytes in every deal file: every deal is rendered and sealed again
+            write_deals(deals_folder(project), args.n, args.seed, nonce=uuid.uuid4().hex)
         run = run_timed([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "mkdocs", "build"], project, env)
         if not run.ok:
             print(run.tail(30), file=sys.stderr)
