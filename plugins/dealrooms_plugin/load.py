@@ -185,6 +185,8 @@ def read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, Node | None]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or "invalid YAML"
+        if exc.context and exc.context_mark and mark is not exc.context_mark and exc.context_mark.line != mark.line:
+            what += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"  # e.g. an unclosed '['
         hint = "check indentation and quotes; text containing ': ' or starting with '{' or '[' needs quotes"
         problems.append(Problem(path, line, "", f"YAML syntax error: {what}", hint))
         return None, None
