@@ -136,19 +136,17 @@ class Catalog:
         return found
 
     def _refresh_some(self, touched: dict[str, Path]) -> Changes:
+        # the same spelling of each path as a full scan gives
+        paths = {slug: self.deals_dir / path.name for slug, path in sorted(touched.items()) if in_shard(slug, self.shard)}
+        if any(slug in self.entries and self.entries[slug].path != path for slug, path in paths.items()):
+            return self.refresh()  # another file has this slug (kestrel.yml and kestrel.yaml)
         changed: list[str] = []
         removed: list[str] = []
-        for slug, path in sorted(touched.items()):
-            if not in_shard(slug, self.shard):
-                continue
-            path = self.deals_dir / path.name  # the same spelling as a full scan gives
-            entry = self.entries.get(slug)
+        for slug, path in paths.items():
             if path.is_file():
-                if entry is not None and entry.path != path:
-                    return self.refresh()  # another file has this slug
                 if self._update(slug, path):
                     changed.append(slug)
-            elif entry is not None and entry.path == path:
+            elif slug in self.entries:
                 del self.entries[slug]
                 removed.append(slug)
         return Changes(tuple(changed), tuple(removed))
