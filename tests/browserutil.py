@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -37,11 +38,15 @@ class StaticServer:
 
 
 def launch_browser() -> Iterator[object]:
-    """A Playwright chromium browser (skips the test when chromium is missing)."""
+    """A Playwright chromium browser. Without chromium the test is skipped, except
+    under ``./dev test`` (which installs it), where a missing browser is a failure."""
     import pytest
 
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (./dev test installs it)")
+        message = "Debian's chromium is not installed (./dev test installs it)"
+        if os.environ.get("DEALROOMS_BROWSER_TESTS") == "required":
+            pytest.fail(message)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
