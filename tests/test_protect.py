@@ -11,7 +11,9 @@ from cryptography.exceptions import InvalidTag
 
 from dealrooms_plugin import protect
 from dealrooms_plugin.errors import DealroomsError
-from dealrooms_plugin.protect import Brand, DealKey, KeyCache, UnlockPage, seal_deal
+from dealrooms_plugin import keys
+from dealrooms_plugin.keys import DealKey, KeyCache
+from dealrooms_plugin.protect import Brand, UnlockPage, seal_deal
 from protectutil import lock_of, open_item, open_page
 
 PASSWORD = "tulip-ferry-crane-wafer-sonic-42"
@@ -20,7 +22,7 @@ SALT = bytes(range(16))
 
 @pytest.fixture(scope="module")
 def key() -> DealKey:
-    return protect.derive_key(PASSWORD, SALT)
+    return keys.derive_key(PASSWORD, SALT)
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +45,11 @@ def sealed(plain_files: dict[str, bytes], key: DealKey) -> dict[str, bytes]:
 
 def test_key_is_pbkdf2_sha256_with_at_least_600000_iterations(key: DealKey) -> None:
     assert key.iterations >= 600_000 and len(key.key) == 32 and key.salt == SALT
-    assert protect.derive_key(PASSWORD, SALT).key == key.key
-    assert protect.derive_key(" " + PASSWORD + "\n", SALT).key == key.key  # trimmed like the browser does
-    assert protect.derive_key(PASSWORD, bytes(16)).key != key.key  # the salt matters
+    assert keys.derive_key(PASSWORD, SALT).key == key.key
+    assert keys.derive_key(" " + PASSWORD + "\n", SALT).key == key.key  # trimmed like the browser does
+    assert keys.derive_key(PASSWORD, bytes(16)).key != key.key  # the salt matters
     with pytest.raises(DealroomsError, match="at least 600,000"):
-        protect.derive_key(PASSWORD, SALT, 100_000)
+        keys.derive_key(PASSWORD, SALT, 100_000)
 
 
 def test_items_are_aes_gcm_with_random_nonces_bound_to_their_path(key: DealKey) -> None:
@@ -92,8 +94,8 @@ def test_sealed_deal_has_unlock_pages_and_opaque_blobs_only(sealed: dict[str, by
 
 def test_unlock_pages_are_identical_for_every_deal_apart_from_parameters(plain_files: dict[str, bytes]) -> None:
     unlock = UnlockPage(Brand("Orbisoft"))
-    a = seal_deal(plain_files, protect.derive_key(PASSWORD, SALT), unlock)["index.html"]
-    b = seal_deal({"index.html": b"<p>Halden Health</p>"}, protect.derive_key("another-password-0815", bytes(16)), unlock)["index.html"]
+    a = seal_deal(plain_files, keys.derive_key(PASSWORD, SALT), unlock)["index.html"]
+    b = seal_deal({"index.html": b"<p>Halden Health</p>"}, keys.derive_key("another-password-0815", bytes(16)), unlock)["index.html"]
 
     def generic(page: bytes) -> str:
         html = page.decode().split('<script type="application/json" id="dr-lock-params">')[0]
@@ -106,7 +108,7 @@ def test_independent_decryption_recovers_page_and_files(sealed: dict[str, bytes]
     lock, payload = open_page(PASSWORD, sealed["plan/index.html"])
     assert lock["v"] == 1 and lock["iterations"] >= 600_000 and lock["path"] == "plan/index.html"
     assert payload["html"].encode() == plain_files["plan/index.html"]
-    key = protect.derive_key(PASSWORD, base64.b64decode(lock["salt"]), lock["iterations"]).key
+    key = keys.derive_key(PASSWORD, base64.b64decode(lock["salt"]), lock["iterations"]).key
     for path, blob in payload["files"].items():
         assert open_item(key, path, sealed[blob]) == plain_files[path]
     # The key check tells a wrong password from a damaged page.
@@ -126,17 +128,17 @@ def test_large_deals_are_sealed_in_parallel_with_the_same_result(key: DealKey) -
 
 def test_key_cache_reuses_salt_and_key_until_the_password_changes(tmp_path) -> None:  # type: ignore[no-untyped-def]
     cache = KeyCache(tmp_path)
-    first = protect.deal_keys({"a": PASSWORD, "b": "second-password-4711"}, cache=cache)
+    first = keys.deal_keys({"a": PASSWORD, "b": "second-password-4711"}, cache=cache)
     assert first["a"].salt != first["b"].salt  # a random salt per deal
-    again = protect.deal_keys({"a": PASSWORD, "b": "second-password-4711"}, cache=cache)
+    again = keys.deal_keys({"a": PASSWORD, "b": "second-password-4711"}, cache=cache)
     assert again == first
-    changed = protect.deal_keys({"a": "a-new-password-2027", "b": "second-password-4711"}, cache=cache)
+    changed = keys.deal_keys({"a": "a-new-password-2027", "b": "second-password-4711"}, cache=cache)
     assert changed["a"].salt != first["a"].salt and changed["b"] == first["b"]
     assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
     entries = list((tmp_path / "keys").iterdir())
     assert entries and all(stat.S_IMODE(e.stat().st_mode) == 0o600 for e in entries)
     assert not any(PASSWORD in e.read_text() for e in entries)  # the password itself is never stored
-    off = protect.deal_keys({"a": PASSWORD}, cache=KeyCache(tmp_path, enabled=False))
+    off = keys.deal_keys({"a": PASSWORD}, cache=KeyCache(tmp_path, enabled=False))
     assert off["a"].salt != first["a"].salt
 
 

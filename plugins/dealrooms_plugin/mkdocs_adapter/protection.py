@@ -20,7 +20,8 @@ from mkdocs.structure.files import File
 from .. import passwords
 from ..catalog import Catalog
 from ..errors import DealroomsError, display_path
-from ..protect import DEFAULT_COLOR, Brand, DealKey, UnlockPage, deal_keys, seal_deal
+from ..keys import DealKey, deal_keys
+from ..protect import DEFAULT_COLOR, Brand, UnlockPage, seal_deal
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PROTECT_ASSETS = ("unlock.js", "unlock.css")

@@ -1,0 +1,94 @@
+"""Content-Security-Policy for every page Dealrooms writes.
+
+Static hosts rarely let sellers set headers, so the policy travels inside the
+page as ``<meta http-equiv="Content-Security-Policy">``, first in ``<head>``
+(a meta policy covers only what follows it). It allows scripts, styles, fonts
+and requests from the site's own origin, inline scripts only by their SHA-256
+hash, and nothing remote. ``blob:`` is allowed for images, requests and
+workers because a protected deal's logo, calendar and search index are
+decrypted into ``blob:`` URLs in the browser.
+
+An unlocked protected page is written into the unlock page's document, which
+keeps the unlock page's policy: the unlock page's policy therefore lists the
+hashes of the deal page's inline scripts too (see :func:`inline_script_hashes`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from html.parser import HTMLParser
+from typing import Iterable
+
+from markupsafe import Markup, escape
+
+# Script types a browser executes; anything else (application/json, ...) is data.
+_SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module", "text/ecmascript"}
+
+
+def script_hash(source: str) -> str:
+    """The CSP source expression allowing exactly this inline script."""
+    digest = hashlib.sha256(source.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+class _InlineScripts(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.sources: list[str] = []
+        self._current: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "script":
+            return
+        named = {k: (v or "") for k, v in attrs}
+        if "src" not in named and named.get("type", "").strip().lower() in _SCRIPT_TYPES:
+            self._current = []
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._current.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._current is not None:
+            self.sources.append("".join(self._current))
+            self._current = None
+
+
+def inline_script_hashes(html: str) -> list[str]:
+    """Hashes of the executable inline scripts of a page *template's* output.
+
+    Call it only on HTML whose inline scripts come from templates, never on
+    deal text: hashing a script would allow it. Deal text reaches pages
+    through autoescaping and the Markdown sanitiser, which let no ``<script>``
+    through.
+    """
+    parser = _InlineScripts()
+    parser.feed(html)
+    parser.close()
+    return sorted({script_hash(source) for source in parser.sources})
+
+
+def policy(script_hashes: Iterable[str] = ()) -> str:
+    """The policy text: same-origin only, inline scripts by hash, no plugins, no base, no form posts."""
+    scripts = " ".join(["'self'", *sorted(set(script_hashes))])
+    return "; ".join([
+        "default-src 'none'",
+        f"script-src {scripts}",
+        "style-src 'self' 'unsafe-inline'",  # Material and our pages set style attributes; styles cannot run code
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self' blob:",
+        "worker-src 'self' blob:",
+        "manifest-src 'self'",
+        "media-src 'self' blob:",
+        "object-src 'none'",
+        "frame-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+    ])
+
+
+def meta(script_hashes: Iterable[str] = ()) -> Markup:
+    """``<meta http-equiv="Content-Security-Policy" ...>`` for the top of ``<head>``."""
+    return Markup('<meta http-equiv="Content-Security-Policy" content="{}">').format(escape(policy(script_hashes)))
