@@ -88,6 +88,10 @@ class LoadedDeal:
     deal: Deal
     sources: tuple[Path, ...]
     digest: str
+    # The buyer's checked logo, relative to the file that declares it (the deal
+    # or a template), as written: links are not resolved, so the build
+    # classifies it by where it sits in the project, never by its target.
+    logo: Path | None = None
 
 
 @dataclass
@@ -158,7 +162,7 @@ def load_deal(path: Path, *, deals_dir: Path | None = None) -> LoadedDeal:
     if problems or deal is None:
         raise InvalidDeal(problems)
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
-    return LoadedDeal(slug, path, deal, tuple(sources), digest)
+    return LoadedDeal(slug, path, deal, tuple(sources), digest, logo)
 
 
 # --- YAML with locations ---------------------------------------------------
@@ -561,7 +565,7 @@ def _check_logo(data: dict[str, Any], node: Node, path: Path, problems: list[Pro
         return None
     loc = ("deal", "buyer", "logo")
     file, line = node.locate(loc)
-    logo_path = (file.parent / logo).resolve()
+    logo_path = file.parent / logo
     if logo_path.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg", ".webp"):
         problems.append(Problem(file, line, dotted(loc), f"expected an SVG, PNG, JPEG or WebP file, found {logo!r}"))
         return None
