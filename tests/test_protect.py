@@ -1,10 +1,9 @@
-"""The sealing engine: keys, items, the key cache and seal_deal, without MkDocs."""
+"""The sealing engine: keys, items and seal_deal, without MkDocs (the key cache: test_keys.py)."""
 
 from __future__ import annotations
 
 import base64
 import json
-import stat
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -12,7 +11,7 @@ from cryptography.exceptions import InvalidTag
 from dealrooms_plugin import protect
 from dealrooms_plugin.errors import DealroomsError
 from dealrooms_plugin import keys
-from dealrooms_plugin.keys import DealKey, KeyCache
+from dealrooms_plugin.keys import DealKey
 from dealrooms_plugin.protect import Brand, UnlockPage, seal_deal
 from protectutil import lock_of, open_item, open_page
 
@@ -124,22 +123,6 @@ def test_large_deals_are_sealed_in_parallel_with_the_same_result(key: DealKey) -
     assert sorted(sealed) == sorted(files)
     for path in files:
         assert open_page(PASSWORD, sealed[path])[1]["html"].encode() == files[path]
-
-
-def test_key_cache_reuses_salt_and_key_until_the_password_changes(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    cache = KeyCache(tmp_path)
-    first = keys.deal_keys({"a": PASSWORD, "b": "second-password-4711"}, cache=cache)
-    assert first["a"].salt != first["b"].salt  # a random salt per deal
-    again = keys.deal_keys({"a": PASSWORD, "b": "second-password-4711"}, cache=cache)
-    assert again == first
-    changed = keys.deal_keys({"a": "a-new-password-2027", "b": "second-password-4711"}, cache=cache)
-    assert changed["a"].salt != first["a"].salt and changed["b"] == first["b"]
-    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
-    entries = list((tmp_path / "keys").iterdir())
-    assert entries and all(stat.S_IMODE(e.stat().st_mode) == 0o600 for e in entries)
-    assert not any(PASSWORD in e.read_text() for e in entries)  # the password itself is never stored
-    off = keys.deal_keys({"a": PASSWORD}, cache=KeyCache(tmp_path, enabled=False))
-    assert off["a"].salt != first["a"].salt
 
 
 def test_brand_colour_is_checked() -> None:

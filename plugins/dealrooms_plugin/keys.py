@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
+import re
 import secrets
 import tempfile
 import unicodedata
@@ -23,7 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+import platformdirs
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from .errors import DealroomsError
@@ -35,6 +41,7 @@ MIN_ITERATIONS = 600_000
 DEFAULT_ITERATIONS = 600_000
 SALT_BYTES = 16
 KEY_BYTES = 32
+APP_NAME = "dealrooms"
 
 def normalise_password(password: str) -> bytes:
     """What is fed to PBKDF2; ``unlock.js`` does the same (trim, NFC, UTF-8)."""
@@ -74,67 +81,147 @@ def derive_key(password: str, salt: bytes, iterations: int = DEFAULT_ITERATIONS)
 
 
 def default_cache_dir() -> Path:
-    """``$DEALROOMS_CACHE_DIR``, else ``$XDG_CACHE_HOME/dealrooms``, else ``~/.cache/dealrooms``."""
+    """``$DEALROOMS_CACHE_DIR``, else the user's cache folder (``~/.cache/dealrooms`` on Linux)."""
     if os.environ.get("DEALROOMS_CACHE_DIR"):
         return Path(os.environ["DEALROOMS_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "dealrooms"
+    return platformdirs.user_cache_path(APP_NAME)
+
+
+def default_secret_file() -> Path:
+    """The machine secret of the key cache, in the user's data folder (``~/.local/share/dealrooms`` on Linux).
+
+    Deliberately not below the cache folder: caches get copied, shared between
+    CI runs and backed up far more casually than a user's data folder.
+    """
+    return platformdirs.user_data_path(APP_NAME) / "key-cache.secret"
+
+
+SECRET_BYTES = 32
+CACHE_FORMAT = 2
+# <HMAC(slug) 32 hex>-<HMAC(slug, password, parameters) 64 hex>.key
+_ENTRY = re.compile(r"^[0-9a-f]{32}-[0-9a-f]{64}\.key$")
+# Entries of the first format: raw keys under an unsalted SHA-256 name.
+_LEGACY_ENTRY = re.compile(r"^[0-9a-f]{64}\.json$")
 
 
 class KeyCache:
     """Derived keys kept on this machine, never in the output or the repository.
 
-    One file per (deal, password, parameters): its name is a SHA-256 of those,
-    its content the random salt chosen the first time and the derived key. A
-    changed password or iteration count misses the cache, so it gets a new
-    salt and key. Folder mode 0700, files 0600, written atomically. Disable
-    with ``DEALROOMS_KEY_CACHE=off``.
+    Deriving a key is slow on purpose, so each deal's key (and the random salt
+    chosen the first time) is kept between builds. An entry is useless on its
+    own: both its name and its content depend on a per-machine secret (32
+    random bytes, :func:`default_secret_file`, mode 0600) that never sits in the
+    cache folder.
+
+    * name: ``HMAC(secret, slug)`` + ``HMAC(secret, slug, password,
+      parameters)``. Without the secret nobody can test a guessed password
+      against a name (the first format's unsalted SHA-256 allowed that at no
+      PBKDF2 cost), and the first half finds every entry of one deal.
+    * content: salt and key, AES-256-GCM-encrypted under a key derived from the
+      secret (HKDF), with the entry's name as associated data, so an entry
+      copied under another name, or changed, does not open.
+
+    A changed password or iteration count misses the cache and gets a new salt
+    and key; the deal's other entries are deleted then, and by
+    :meth:`forget` (``dealrooms password SLUG --rotate``). Folder mode 0700,
+    files 0600, written atomically. A cache that cannot be read or written only
+    costs time. Disable with ``DEALROOMS_KEY_CACHE=off``.
     """
 
-    def __init__(self, folder: Path | None = None, enabled: bool | None = None):
+    def __init__(self, folder: Path | None = None, enabled: bool | None = None, secret_file: Path | None = None):
         self.folder = (folder or default_cache_dir()) / "keys"
+        self.secret_file = secret_file or default_secret_file()
         if enabled is None:
             enabled = os.environ.get("DEALROOMS_KEY_CACHE", "on").lower() not in ("0", "off", "false", "no")
         self.enabled = enabled
+        self._keys: tuple[bytes, bytes] | None = None
 
-    def _entry(self, slug: str, password: str, iterations: int) -> Path:
+    # --- the machine secret ------------------------------------------------
+
+    def _secret_keys(self, create: bool) -> tuple[bytes, bytes] | None:
+        """(naming key, sealing key) from the machine secret; None when there is none."""
+        if self._keys is None:
+            secret = _read_secret(self.secret_file)
+            if secret is None and create:
+                secret = _create_secret(self.secret_file)
+            if secret is None:
+                return None
+            self._keys = (_hkdf(secret, b"dealrooms key cache: names"), _hkdf(secret, b"dealrooms key cache: entries"))
+        return self._keys
+
+    # --- entries -----------------------------------------------------------
+
+    def _prefix(self, naming: bytes, slug: str) -> str:
+        return hmac.new(naming, b"slug\0" + slug.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def _name(self, naming: bytes, slug: str, password: str, iterations: int) -> str:
         material = json.dumps(
             {"v": VERSION, "kdf": KDF, "iterations": iterations, "slug": slug,
              "password": normalise_password(password).decode("utf-8")},
             sort_keys=True,
         ).encode("utf-8")
-        return self.folder / (hashlib.sha256(b"dealrooms key cache\0" + material).hexdigest() + ".json")
+        entry = hmac.new(naming, b"entry\0" + material, hashlib.sha256).hexdigest()
+        return f"{self._prefix(naming, slug)}-{entry}.key"
 
     def get(self, slug: str, password: str, iterations: int) -> DealKey | None:
+        """The cached key of this deal, password and iteration count; None on a miss."""
         if not self.enabled:
             return None
-        try:
-            data = json.loads(self._entry(slug, password, iterations).read_text(encoding="utf-8"))
-            key = DealKey(_unb64(data["key"]), _unb64(data["salt"]), int(data["iterations"]), int(data["v"]))
-        except (OSError, ValueError, KeyError, TypeError):
+        keys = self._secret_keys(create=False)
+        if keys is None:
             return None
+        name = self._name(keys[0], slug, password, iterations)
+        try:
+            sealed = (self.folder / name).read_bytes()
+            plain = AESGCM(keys[1]).decrypt(sealed[:12], sealed[12:], _aad(name))
+            data = json.loads(plain)
+            key = DealKey(_unb64(data["key"]), _unb64(data["salt"]), int(data["iterations"]), int(data["v"]))
+        except (OSError, ValueError, KeyError, TypeError, InvalidTag):
+            return None  # missing, damaged or tampered with: derive again
         if len(key.key) != KEY_BYTES or len(key.salt) != SALT_BYTES or key.iterations != iterations or key.version != VERSION:
             return None
         return key
 
     def put(self, slug: str, password: str, key: DealKey) -> None:
+        """Keep ``key``, and delete the deal's entries for any other password or parameters."""
         if not self.enabled:
             return
         try:
+            keys = self._secret_keys(create=True)
+            if keys is None:
+                return
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.chmod(self.folder, 0o700)
-            target = self._entry(slug, password, key.iterations)
+            name = self._name(keys[0], slug, password, key.iterations)
             data = json.dumps({"v": key.version, "iterations": key.iterations, "salt": _b64(key.salt), "key": _b64(key.key)})
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")  # mkstemp creates files 0600
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            nonce = secrets.token_bytes(12)
+            _write_private(self.folder / name, nonce + AESGCM(keys[1]).encrypt(nonce, data.encode("utf-8"), _aad(name)))
+            self._remove(keys[0], slug, keep=name)
         except OSError:
-            pass  # a cache that cannot be written only costs time
+            pass
+
+    def forget(self, slug: str) -> int:
+        """Delete every cached key of one deal (after its password changed); how many were deleted."""
+        keys = self._secret_keys(create=False)
+        return self._remove(keys[0], slug) if keys is not None else 0
+
+    def _remove(self, naming: bytes, slug: str, keep: str | None = None) -> int:
+        prefix = self._prefix(naming, slug) + "-"
+        removed = 0
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return 0
+        for name in names:
+            # Entries of the first format hold raw keys: they go whenever the cache is written.
+            mine = name.startswith(prefix) and _ENTRY.match(name) and name != keep
+            if mine or _LEGACY_ENTRY.match(name):
+                try:
+                    (self.folder / name).unlink()
+                    removed += 1
+                except OSError:
+                    pass
+        return removed
 
 
 def deal_keys(
@@ -167,6 +254,54 @@ def deal_keys(
         cache.put(slug, passwords[slug], key)
         keys[slug] = key
     return dict(sorted(keys.items()))
+
+
+def _hkdf(secret: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+
+
+def _aad(name: str) -> bytes:
+    return f"dealrooms key cache v{CACHE_FORMAT}:{name}".encode("ascii")
+
+
+def _read_secret(path: Path) -> bytes | None:
+    try:
+        secret = path.read_bytes()
+    except OSError:
+        return None
+    return secret if len(secret) == SECRET_BYTES else None
+
+
+def _create_secret(path: Path) -> bytes | None:
+    """32 random bytes in a new 0600 file; the first of two racing builds wins, the other reads its secret."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # mkstemp creates files 0600
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(SECRET_BYTES))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)  # never replaces a secret that exists: its entries would all be lost
+            except FileExistsError:
+                pass
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError:
+        return None
+    return _read_secret(path)
+
+
+def _write_private(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")  # mkstemp creates files 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _b64(data: bytes) -> str:
