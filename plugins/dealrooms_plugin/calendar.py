@@ -14,12 +14,13 @@ import re
 
 from icalendar import Calendar, Event
 
+from .labels import STATUS_LABELS
 from .model import Deal, Meeting
+from .owners import resolve_owner
 from .plan import MilestonePlan, Schedule
 
 PRODID = "-//Dealrooms//Deal room calendar//EN"
 MEETING_MINUTES = 60  # a meeting in the deal file has a start time but no end
-STATUS_TEXT = {"not_started": "not started", "in_progress": "in progress", "done": "done", "blocked": "blocked"}
 
 
 def milestone_uid(slug: str, milestone_id: str) -> str:
@@ -33,13 +34,12 @@ def meeting_uid(slug: str, meeting: Meeting) -> str:
     return f"meeting-{meeting.date:%Y%m%d}-{words}@{slug}.dealrooms"
 
 
-def deal_calendar(slug: str, deal: Deal, schedule: Schedule, *, url: str | None = None) -> bytes:
+def deal_calendar(slug: str, deal: Deal, schedule: Schedule) -> bytes:
     """The deal's calendar as iCalendar bytes.
 
     One all-day event per milestone (file order) at its planned date, with
     owner, status and the projected date (when it differs) in the
     description; then one event per meeting on or after ``schedule.today``.
-    ``url``, when given, is the deal room's address, linked from every event.
     """
     stamp = dt.datetime.combine(schedule.today, dt.time(0, 0), tzinfo=dt.timezone.utc)
     cal = Calendar()
@@ -49,16 +49,14 @@ def deal_calendar(slug: str, deal: Deal, schedule: Schedule, *, url: str | None 
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", deal.deal.title)
     for plan in schedule.milestones:
-        cal.add_component(_milestone_event(slug, deal, plan, schedule, stamp, url))
+        cal.add_component(_milestone_event(slug, deal, plan, schedule, stamp))
     for meeting in sorted(deal.meetings, key=lambda m: (m.date, m.time or "", m.title)):
         if meeting.date >= schedule.today:
-            cal.add_component(_meeting_event(slug, deal, meeting, stamp, url))
+            cal.add_component(_meeting_event(slug, deal, meeting, stamp))
     return cal.to_ical()
 
 
-def _milestone_event(
-    slug: str, deal: Deal, plan: MilestonePlan, schedule: Schedule, stamp: dt.datetime, url: str | None
-) -> Event:
+def _milestone_event(slug: str, deal: Deal, plan: MilestonePlan, schedule: Schedule, stamp: dt.datetime) -> Event:
     m = plan.milestone
     event = Event()
     event.add("uid", milestone_uid(slug, m.id))
@@ -66,18 +64,16 @@ def _milestone_event(
     event.add("dtstart", plan.planned)
     event.add("dtend", plan.planned + dt.timedelta(days=1))  # DTEND of an all-day event is exclusive
     event.add("summary", f"{'✓ ' if m.status == 'done' else ''}{m.title}")
-    event.add("description", _milestone_description(deal, plan, schedule, url))
+    event.add("description", _milestone_description(deal, plan, schedule))
     event.add("transp", "TRANSPARENT")  # a due date does not make anyone busy all day
     event.add("categories", [deal.deal.buyer.name])
-    if url:
-        event.add("url", url)
     return event
 
 
-def _milestone_description(deal: Deal, plan: MilestonePlan, schedule: Schedule, url: str | None) -> str:
+def _milestone_description(deal: Deal, plan: MilestonePlan, schedule: Schedule) -> str:
     m = plan.milestone
-    lines = [f"Owner: {_owner(deal, m.owner)}"]
-    status = STATUS_TEXT[m.status]
+    lines = [f"Owner: {resolve_owner(deal, m.owner).description}"]
+    status = STATUS_LABELS[m.status].lower()
     if m.status == "done" and m.done_on:
         status += f" on {m.done_on.isoformat()}"
     elif plan.overdue:
@@ -95,22 +91,10 @@ def _milestone_description(deal: Deal, plan: MilestonePlan, schedule: Schedule, 
     if m.notes:
         lines += ["", m.notes.strip()]
     lines += ["", f"Deal: {deal.deal.title}"]
-    if url:
-        lines.append(url)
     return "\n".join(lines)
 
 
-def _owner(deal: Deal, owner_id: str) -> str:
-    person = deal.person(owner_id)
-    companies = {"buyer": deal.deal.buyer.name, "seller": deal.deal.seller.name}
-    if person is None:
-        return f"{companies.get(owner_id, 'Partners')} ({owner_id})"
-    company = person.company or companies.get(person.side, "")
-    detail = ", ".join(x for x in (person.title, company) if x)
-    return f"{person.name} ({detail}; {person.side})" if detail else f"{person.name} ({person.side})"
-
-
-def _meeting_event(slug: str, deal: Deal, meeting: Meeting, stamp: dt.datetime, url: str | None) -> Event:
+def _meeting_event(slug: str, deal: Deal, meeting: Meeting, stamp: dt.datetime) -> Event:
     event = Event()
     event.add("uid", meeting_uid(slug, meeting))
     event.add("dtstamp", stamp)
@@ -128,9 +112,6 @@ def _meeting_event(slug: str, deal: Deal, meeting: Meeting, stamp: dt.datetime, 
         event.add("location", meeting.location)
     description = [meeting.agenda.strip()] if meeting.agenda else []
     description.append(f"Deal: {deal.deal.title}")
-    if url:
-        description.append(url)
-        event.add("url", url)
     event.add("description", "\n\n".join(description))
     event.add("categories", [deal.deal.buyer.name])
     return event

@@ -13,26 +13,11 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .errors import DealroomsError, Problem
+from .labels import EXPIRING_SOON_DAYS, HEALTH_LABELS
 from .load import LoadedDeal
 from .model import Deal
+from .owners import Owner, resolve_owner
 from .plan import HEALTH_ORDER, Health, Stage, StageCheck, Thresholds, check_stage, schedule
-
-# A proposal expiring within this many days needs the rep's attention too.
-EXPIRING_SOON_DAYS = 14
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Who a milestone is waiting on, with the addresses a follow-up goes to."""
-
-    name: str  # the person's name, or the company for a side-owned milestone
-    side: str  # buyer, seller or partner
-    person_id: str | None  # None when the whole side owns it
-    emails: tuple[str, ...]  # the person's e-mail; for a side, everyone on that side with one
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.side})"
 
 
 @dataclass(frozen=True)
@@ -150,17 +135,6 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def owner_of(deal: Deal, owner_id: str) -> Owner:
-    """Resolve a milestone owner (a person id, or ``buyer``/``seller``/``partner``)."""
-    person = deal.person(owner_id)
-    if person:
-        return Owner(person.name, person.side, person.id, (person.email,) if person.email else ())
-    company = {"buyer": deal.deal.buyer.name, "seller": deal.deal.seller.name}.get(owner_id, "Partners")
-    # A step owned by a whole side: the follow-up goes to everyone on that side we can write to.
-    emails = tuple(p.email for p in deal.people if p.side == owner_id and p.email)
-    return Owner(company, owner_id, None, emails)
-
-
 def status_row(
     slug: str, deal: Deal, today: dt.date, thresholds: Thresholds = Thresholds(), stages: tuple[Stage, ...] = ()
 ) -> StatusRow:
@@ -170,7 +144,7 @@ def status_row(
     step = (
         None
         if nxt is None
-        else NextStep(nxt.id, nxt.milestone.title, owner_of(deal, nxt.milestone.owner), nxt.planned, nxt.projected, nxt.overdue)
+        else NextStep(nxt.id, nxt.milestone.title, resolve_owner(deal, nxt.milestone.owner), nxt.planned, nxt.projected, nxt.overdue)
     )
     valid_until = deal.proposal.valid_until if deal.proposal else None
     cause = plan.cause
@@ -212,7 +186,10 @@ def status_rows(
     return sorted(rows, key=StatusRow.sort_key)
 
 
-HEALTH_TEXT = {"on_track": "on track", "at_risk": "AT RISK", "off_track": "OFF TRACK"}
+def _health_text(health: Health) -> str:
+    # The table shouts what needs attention: "on track", but "AT RISK".
+    label = HEALTH_LABELS[health]
+    return label.lower() if health == "on_track" else label.upper()
 
 
 def format_table(rows: list[StatusRow]) -> str:
@@ -225,7 +202,7 @@ def format_table(rows: list[StatusRow]) -> str:
             lines.append((row.slug, "", "", "", "", "", "invalid: run `dealrooms check`", "", "INVALID"))
             continue
         step = row.next_milestone
-        nxt = "—" if step is None else f"{_cut(step.title, 34)} ({step.owner.name}, {step.planned.isoformat()})"
+        nxt = "—" if step is None else f"{_cut(step.title, 34)} ({step.owner.label}, {step.planned.isoformat()})"
         lines.append((
             row.slug,
             (row.stage or "—") + (" (!)" if row.stage_warning else ""),
@@ -235,7 +212,7 @@ def format_table(rows: list[StatusRow]) -> str:
             str(row.overdue or 0),
             nxt,
             row.proposal_text,
-            HEALTH_TEXT[row.health or "on_track"],
+            _health_text(row.health or "on_track"),
         ))
         if row.cause_title and row.slip_days:
             notes.append(f"{row.slug}: {row.cause_title} is {row.cause_late_days} day(s) late; "
@@ -312,7 +289,7 @@ def reminders(
             if p.planned <= horizon:
                 found.append(Reminder(
                     slug, deal.deal.buyer.name, p.id, p.milestone.title, p.milestone.status,
-                    p.planned, p.projected, (p.planned - today).days, owner_of(deal, p.milestone.owner),
+                    p.planned, p.projected, (p.planned - today).days, resolve_owner(deal, p.milestone.owner),
                 ))
     return sorted(found, key=lambda r: (r.slug, r.planned, r.milestone_id))
 
@@ -328,6 +305,6 @@ def format_reminders(items: list[Reminder], within_days: int) -> str:
         for r in group:
             when = f"{-r.days} day(s) OVERDUE" if r.overdue else ("due today" if r.days == 0 else f"due in {r.days} day(s)")
             emails = ", ".join(r.owner.emails) or "no e-mail address"
-            out.append(f"  {r.planned.isoformat()}  {when:<18} {r.title} — {r.owner.label}: {emails}")
+            out.append(f"  {r.planned.isoformat()}  {when:<18} {r.title} — {r.owner.description}: {emails}")
         out.append("")
     return "\n".join(out).rstrip()

@@ -10,13 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .model import Deal, Goal, LineItem, Meeting, Person
+from .labels import EXPIRING_SOON_DAYS, HEALTH_LABELS, STATUS_LABELS
+from .model import OWNER_SIDES, Deal, Goal, LineItem, Meeting, Person
+from .owners import Owner, resolve_owner, side_company
 from .plan import MilestonePlan, Schedule
 
-SIDES = ("buyer", "seller", "partner")
-STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress", "done": "Done", "blocked": "Blocked"}
-HEALTH_LABELS = {"on_track": "On track", "at_risk": "At risk", "off_track": "Off track"}
-EXPIRING_SOON_DAYS = 14  # "expires in N days" is shown prominently from here on
 NEXT_STEPS = 3
 
 
@@ -26,14 +24,6 @@ def humanize(text: str | None) -> str:
         return ""
     words = text.replace("_", " ").replace("-", " ").split()
     return " ".join(words)[:1].upper() + " ".join(words)[1:]
-
-
-@dataclass(frozen=True)
-class Owner:
-    label: str  # "Ilse Verhoeven" or "Kestrel Freight" for a whole side
-    side: str
-    side_label: str  # the company on that side
-    person: Person | None
 
 
 @dataclass(frozen=True)
@@ -105,7 +95,6 @@ class Timeline:
     ticks: tuple[Tick, ...]
     x_today: float | None
     x_target: float
-    x_projected_target: float
 
 
 @dataclass(frozen=True)
@@ -141,22 +130,6 @@ class DealView:
     def cause(self) -> MilestoneView | None:
         cause = self.schedule.cause
         return next((v for v in self.milestones if cause and v.plan.id == cause.id), None)
-
-
-def side_company(deal: Deal, side: str) -> str:
-    if side == "buyer":
-        return deal.deal.buyer.name
-    if side == "seller":
-        return deal.deal.seller.name
-    partners = sorted({p.company for p in deal.people if p.side == "partner" and p.company})
-    return " & ".join(partners) or "Partners"
-
-
-def owner_of(deal: Deal, owner_id: str) -> Owner:
-    person = deal.person(owner_id)
-    if person:
-        return Owner(person.name, person.side, side_company(deal, person.side), person)
-    return Owner(side_company(deal, owner_id), owner_id, side_company(deal, owner_id), None)
 
 
 def validity(valid_until: dt.date | None, today: dt.date) -> ProposalValidity:
@@ -221,26 +194,26 @@ def _timeline(views: tuple[MilestoneView, ...], schedule: Schedule) -> Timeline:
                     x(v.m.done_on) if v.m.status == "done" and v.m.done_on else None)
         for v in sorted(views, key=lambda v: (v.plan.planned, v.plan.projected))
     )
-    return Timeline(start, end, rows, tuple(ticks), x(schedule.today), x(schedule.target_date), x(schedule.projected_date))
+    return Timeline(start, end, rows, tuple(ticks), x(schedule.today), x(schedule.target_date))
 
 
 def build_view(slug: str, deal: Deal, schedule: Schedule, *, logo: str | None = None) -> DealView:
     """Everything the five deal-room pages show, for one deal."""
     today = schedule.today
     views = tuple(
-        MilestoneView(p, owner_of(deal, p.milestone.owner), STATUS_LABELS[p.milestone.status], p.milestone.goals)
+        MilestoneView(p, resolve_owner(deal, p.milestone.owner), STATUS_LABELS[p.milestone.status], p.milestone.goals)
         for p in schedule.milestones
     )
     open_views = sorted((v for v in views if v.plan.is_open), key=lambda v: (v.plan.planned, v.plan.projected))
     overdue = tuple(v for v in open_views if v.plan.overdue)
     by_side = tuple(
         (side, side_company(deal, side), rows)
-        for side in SIDES
+        for side in OWNER_SIDES
         if (rows := tuple(sorted((v for v in views if v.owner.side == side), key=lambda v: v.plan.planned)))
     )
     people_by_side = tuple(
         (side, side_company(deal, side), people)
-        for side in SIDES
+        for side in OWNER_SIDES
         if (people := tuple(p for p in deal.people if p.side == side))
     )
     goals = tuple(
