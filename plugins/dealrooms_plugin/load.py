@@ -10,24 +10,35 @@ are collected and raised together as :class:`~.errors.InvalidDeal`.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import os
 import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import DealroomsError, InvalidDeal, Problem, display_path
+from .logos import check_logo, escapes
 from .model import OWNER_SIDES, Deal
 
 BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 TEMPLATES_DIR = "_templates"
 MAX_EXTENDS_DEPTH = 10
+RESERVED_SLUGS = frozenset({"assets", "search", "livereload"})
+"""Slugs that would collide with what sits at the site root next to the deals.
+
+``assets/`` (Material's and Dealrooms' shared files) and ``search/`` (the
+search plugin's index) are written at the root of every build, and
+``livereload/`` is the path ``mkdocs serve`` answers itself. The root's files
+(``index.html``, ``404.html``, ``sitemap.xml``...) contain a dot, which a slug
+cannot. The build's list of files it may write reuses this set.
+"""
 
 
 class _Loader(BaseLoader):  # type: ignore[misc,valid-type]
@@ -104,13 +115,29 @@ class LoadResult:
         return not self.problems
 
 
-def discover_deals(deals_dir: Path) -> list[Path]:
-    """Deal files in ``deals_dir``: ``*.yml``/``*.yaml``, not starting with ``_``."""
+def discover_deals(deals_dir: Path, *, project_dir: Path | None = None) -> list[Path]:
+    """Deal files in ``deals_dir``: ``*.yml``/``*.yaml``, not starting with ``_``.
+
+    Links are listed as what they are named (a link that leads outside the
+    project is then refused by :func:`load_deal`, with its file name), and the
+    deals folder itself must lead to a folder inside ``project_dir`` (default:
+    its parent).
+    """
     if not deals_dir.is_dir():
         raise DealroomsError(f"{deals_dir}: deals folder not found (set deals_dir in mkdocs.yml)")
+    outside = escapes(deals_dir, _project_of(deals_dir, project_dir))
+    if outside:
+        raise DealroomsError(f"{display_path(deals_dir)}: the deals folder leads outside the project (to {outside}); "
+                             "move the deal files into the project instead of linking to them")
     with os.scandir(deals_dir) as found:  # no stat per file: this runs on every full refresh
-        names = sorted(e.name for e in found if is_deal_name(e.name) and e.is_file())
+        # A link is listed even when broken, so that it is reported instead of skipped.
+        names = sorted(e.name for e in found if is_deal_name(e.name) and (e.is_file() or e.is_symlink()))
     return [deals_dir / name for name in names]
+
+
+def _project_of(deals_dir: Path, project_dir: Path | None) -> Path:
+    """The folder every input must stay in: ``project_dir``, or the deals folder's parent as written."""
+    return Path(project_dir) if project_dir is not None else Path(os.path.abspath(deals_dir)).parent
 
 
 def is_deal_name(name: str) -> bool:
@@ -122,31 +149,42 @@ def slug_of(path: Path) -> str:
     return path.stem
 
 
-def load_deals(deals_dir: Path) -> LoadResult:
+def load_deals(deals_dir: Path, *, project_dir: Path | None = None) -> LoadResult:
     """Load and validate every deal in ``deals_dir``; problems are kept per deal."""
     result = LoadResult({}, {})
-    for path in discover_deals(deals_dir):
+    for path in discover_deals(deals_dir, project_dir=project_dir):
         slug = slug_of(path)
         try:
-            result.deals[slug] = load_deal(path, deals_dir=deals_dir)
+            result.deals[slug] = load_deal(path, deals_dir=deals_dir, project_dir=project_dir)
         except InvalidDeal as exc:
             result.problems[slug] = exc.problems
     return result
 
 
-def load_deal(path: Path, *, deals_dir: Path | None = None) -> LoadedDeal:
-    """Load one deal file (following ``extends``) and validate it."""
+def load_deal(path: Path, *, deals_dir: Path | None = None, project_dir: Path | None = None) -> LoadedDeal:
+    """Load one deal file (following ``extends``) and validate it.
+
+    Every file read (the deal, its templates, its logo) must lead to a place
+    inside ``project_dir`` (default: the deals folder's parent) once links are
+    followed; the paths kept in the result are the paths as written.
+    """
     path = Path(path)
     deals_dir = Path(deals_dir) if deals_dir else path.parent
+    project_dir = _project_of(deals_dir, project_dir)
     problems: list[Problem] = []
     slug = slug_of(path)
     if not SLUG.match(slug):
         problems.append(
-            Problem(path, None, "", f"bad file name {path.name!r}: the name becomes the deal's web address",
+            Problem(path, 1, "", f"bad file name {path.name!r}: the name becomes the deal's web address",
                     "use lowercase letters, digits and '-', e.g. kestrel-freight.yml")
         )
+    elif slug in RESERVED_SLUGS:
+        problems.append(
+            Problem(path, 1, "", f"the name {slug!r} is reserved: the site keeps its shared {slug}/ folder at that address",
+                    f"rename the file, e.g. to {slug}-deal.yml or after the buyer")
+        )
     sources: list[Path] = []
-    data, node = _load_with_templates(path, deals_dir, problems, sources, depth=0)
+    data, node = _load_with_templates(path, deals_dir, project_dir, problems, sources, depth=0)
     if data is None:
         raise InvalidDeal(problems)
 
@@ -156,7 +194,7 @@ def load_deal(path: Path, *, deals_dir: Path | None = None) -> LoadedDeal:
     except ValidationError as exc:
         problems.extend(_from_validation_error(exc, node))
     problems.extend(_check_references(data, node))
-    logo = _check_logo(data, node, path, problems)
+    logo = _check_logo(data, node, project_dir, problems)
     if logo:
         sources.append(logo)
     if problems or deal is None:
@@ -166,25 +204,82 @@ def load_deal(path: Path, *, deals_dir: Path | None = None) -> LoadedDeal:
 
 
 # --- YAML with locations ---------------------------------------------------
+#
+# Deal files come from reps, CRMs and e-mail: they are untrusted input. PyYAML's
+# C composer recurses once per nesting level (100,000 levels crash the process)
+# and aliases let a few hundred bytes name billions of values, so every file is
+# bounded before it is composed: its size, then one pass over libyaml's
+# (iterative) event stream that stops at the first limit, then a budget on the
+# values the composed tree may expand to. A 25-milestone deal needs about 5
+# levels, no aliases and a few hundred values.
+
+MAX_YAML_BYTES = 512 * 1024
+"""Largest deal or template file, in bytes (a 1,000-milestone deal is ~200 KB)."""
+MAX_YAML_DEPTH = 50
+"""Deepest nesting of mappings and lists in a deal file (deals need about 5)."""
+MAX_YAML_ALIASES = 500
+"""Most aliases (``*name``) in one file."""
+MAX_ALIAS_VALUES = 10_000
+"""Most values that aliases and merge keys may add to a file beyond its own."""
+
+_CORE = "tag:yaml.org,2002:"
+# Tags a deal file may spell out; anything else (``!!python/object``,
+# ``!!binary``, ``!!set``, local ``!tags``) has no meaning in a deal.
+ALLOWED_TAGS = frozenset({None, "!"} | {_CORE + name for name in ("str", "int", "float", "bool", "null", "seq", "map")})
+_MERGE = _CORE + "merge"
+
+
+class _Limit(Exception):
+    """A bound was crossed while expanding the composed tree."""
+
+    def __init__(self, line: int, path: str):
+        self.line, self.path = line, path
+
+
+@dataclass
+class _Budget:
+    values_left: int
+    trail: list[str | int] = field(default_factory=list)  # the field path being built, for messages
 
 
 def read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, Node | None]:
-    """Parse one YAML file into plain data and its location tree."""
+    """Parse one YAML file into plain data and its location tree.
+
+    Every failure (too large, not UTF-8, a control character, a syntax error,
+    a limit, an unsupported tag) becomes a :class:`Problem` with a line.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path, None, "", f"not UTF-8 text ({exc.reason})", "save the file as UTF-8"))
-        return None, None
+        with open(path, "rb") as f:
+            raw = f.read(MAX_YAML_BYTES + 1)  # never more than the cap, whatever the file is
     except OSError as exc:
         problems.append(Problem(path, None, "", f"cannot read the file ({exc.strerror})"))
         return None, None
+    if len(raw) > MAX_YAML_BYTES:
+        problems.append(Problem(path, raw[:MAX_YAML_BYTES].count(b"\n") + 1, "",
+                                f"file is larger than {MAX_YAML_BYTES // 1024} KiB",
+                                "a deal file holds one deal; split it, or check that it is the right file"))
+        return None, None
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark from Windows editors is harmless
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(path, raw[:exc.start].count(b"\n") + 1, "", f"not UTF-8 text ({exc.reason})",
+                                "save the file as UTF-8"))
+        return None, None
     loader = _Loader(text)
     try:
+        own_values = _precheck(text, path, problems)
+        if own_values is None:
+            return None, None
         root = loader.get_single_node()
         if root is None:
             problems.append(Problem(path, 1, "", "the file is empty; expected a deal (deal:, people:, milestones: ...)"))
             return None, None
-        return _build(root, loader, path, problems)
+        return _build(root, loader, path, problems, _Budget(own_values + MAX_ALIAS_VALUES))
+    except _Limit as exc:
+        problems.append(Problem(path, exc.line, exc.path,
+                                f"aliases expand to more than {MAX_ALIAS_VALUES:,} values beyond the file's own",
+                                "write the values out, or use fewer '*name' references"))
+        return None, None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -192,43 +287,163 @@ def read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, Node | None]:
         if exc.context and exc.context_mark and mark is not exc.context_mark and exc.context_mark.line != mark.line:
             what += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"  # e.g. an unclosed '['
         hint = "check indentation and quotes; text containing ': ' or starting with '{' or '[' needs quotes"
+        if "\t" in what or "'\\t'" in what or (line and _line_has_tab(text, line)):
+            hint = "YAML indents with spaces, never tabs: replace the tabs on this line"
         problems.append(Problem(path, line, "", f"YAML syntax error: {what}", hint))
         return None, None
+    except yaml.reader.ReaderError as exc:
+        # libyaml counts the position in UTF-8 bytes of the text it was given.
+        line = text.encode("utf-8")[: exc.position].count(b"\n") + 1
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        problems.append(Problem(path, line, "", f"control character U+{character:04X} is not allowed in YAML",
+                                "delete it (it often comes from text copied out of a PDF, a spreadsheet or a terminal)"))
+        return None, None
     except yaml.YAMLError as exc:
-        problems.append(Problem(path, None, "", f"YAML error: {exc}"))
+        problems.append(Problem(path, 1, "", f"YAML error: {exc}"))
         return None, None
     finally:
         loader.dispose()
 
 
-def _build(node: yaml.Node, loader: Any, path: Path, problems: list[Problem]) -> tuple[Any, Node]:
+def _line_has_tab(text: str, line: int) -> bool:
+    lines = text.splitlines()
+    return 0 < line <= len(lines) and "\t" in lines[line - 1][: len(lines[line - 1]) - len(lines[line - 1].lstrip())]
+
+
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _precheck(text: str, path: Path, problems: list[Problem]) -> int | None:
+    """Walk libyaml's event stream once; the number of values, or None at the first limit crossed.
+
+    The event parser keeps its state on the heap, so this is safe at any depth;
+    it stops at the first event over a limit, before anything is composed.
+    """
+    depth = aliases = values = 0
+    for event in yaml.parse(text, Loader=BaseLoader):
+        kind = type(event)
+        if kind is yaml.ScalarEvent or kind in _OPEN:
+            values += 1
+            if event.tag not in ALLOWED_TAGS:
+                tag = "!!" + event.tag.removeprefix(_CORE) if event.tag.startswith(_CORE) else event.tag
+                problems.append(Problem(path, event.start_mark.line + 1, "", f"YAML tag {tag!r} is not allowed in a deal file",
+                                        "deal files hold text, numbers, yes/no, lists and mappings; remove the tag"))
+                return None
+            if kind is not yaml.ScalarEvent:
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    problems.append(Problem(path, event.start_mark.line + 1, "",
+                                            f"nested more than {MAX_YAML_DEPTH} levels deep",
+                                            "a deal needs about 5 levels; look for a long run of '[', '{' or '- '"))
+                    return None
+        elif kind in _CLOSE:
+            depth -= 1
+        elif kind is yaml.AliasEvent:
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                problems.append(Problem(path, event.start_mark.line + 1, "", f"more than {MAX_YAML_ALIASES} aliases (*name)",
+                                        "write the values out instead of referring to them"))
+                return None
+    return values
+
+
+def _build(node: yaml.Node, loader: Any, path: Path, problems: list[Problem], budget: _Budget) -> tuple[Any, Node]:
+    # An alias is the same node object reached again: every visit is counted,
+    # so shared subtrees cannot multiply past the budget.
+    budget.values_left -= 1
+    if budget.values_left < 0:
+        raise _Limit(node.start_mark.line + 1, dotted(budget.trail))
     here = (path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
-            loader.flatten_mapping(node)  # `<<: *anchor` merge keys, rare in deal files
-        data: dict[str, Any] = {}
-        located = Node(here, {}, {})
-        for key_node, value_node in node.value:
-            key = _scalar(key_node, loader) if isinstance(key_node, yaml.ScalarNode) else loader.construct_object(key_node, deep=True)
-            key = "" if key is None else str(key)
-            key_loc = (path, key_node.start_mark.line + 1)
-            if key in data:
-                first = located.keys[key][1]
-                problems.append(Problem(path, key_loc[1], key, f"key {key!r} appears twice in one mapping (first on line {first})",
-                                        "remove or rename one of them"))
-                continue
-            data[key], child = _build(value_node, loader, path, problems)
-            located.keys[key] = key_loc
-            located.children[key] = child  # type: ignore[index]
-        return data, located
+        return _build_mapping(node, loader, path, problems, budget)
     if isinstance(node, yaml.SequenceNode):
         items, children = [], []
-        for item in node.value:
-            value, child = _build(item, loader, path, problems)
+        trail = budget.trail
+        for i, item in enumerate(node.value):
+            trail.append(i)
+            value, child = _build(item, loader, path, problems, budget)
+            trail.pop()
             items.append(value)
             children.append(child)
         return items, Node(here, {}, children)
-    return _scalar(node, loader), Node(here)
+    try:
+        return _scalar(node, loader), Node(here)
+    except (ValueError, OverflowError, KeyError):
+        problems.append(_unreadable_scalar(node, path, budget.trail))
+        return node.value, Node(here)
+
+
+def _build_mapping(node: yaml.MappingNode, loader: Any, path: Path, problems: list[Problem], budget: _Budget) -> tuple[Any, Node]:
+    data: dict[str, Any] = {}
+    located = Node((path, node.start_mark.line + 1), {}, {})
+    trail = budget.trail
+    merged: list[tuple[dict[str, Any], Node]] = []
+    explicit: set[str] = set()
+    for key_node, value_node in node.value:
+        key_line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "a list" if isinstance(key_node, yaml.SequenceNode) else "a mapping"
+            problems.append(Problem(path, key_line, dotted(trail), f"expected a key of plain text, found {kind}",
+                                    "remove the '?' or the brackets before ':'"))
+            continue
+        if key_node.tag == _MERGE:
+            merged.extend(_merge_sources(value_node, loader, path, problems, budget))
+            continue
+        try:
+            key = _scalar(key_node, loader)
+        except (ValueError, OverflowError, KeyError):
+            problems.append(_unreadable_scalar(key_node, path, trail))
+            key = key_node.value
+        key = "" if key is None else str(key)
+        if key in explicit:
+            first = located.keys[key][1]
+            problems.append(Problem(path, key_line, dotted([*trail, key]),
+                                    f"key {key!r} appears twice in one mapping (first on line {first})",
+                                    "remove or rename one of them"))
+            continue
+        explicit.add(key)
+        trail.append(key)
+        data[key], child = _build(value_node, loader, path, problems, budget)
+        trail.pop()
+        located.keys[key] = (path, key_line)
+        located.children[key] = child  # type: ignore[index]
+    if merged:
+        # YAML merge keys (`<<: *defaults`): the mapping's own keys win, then
+        # the merged mappings in the order given.
+        for source, source_node in merged:
+            for key, value in source.items():
+                if key not in data:
+                    data[key] = value
+                    located.keys[key] = source_node.keys.get(key, source_node.here)
+                    located.children[key] = source_node.child(key) or Node(source_node.here)  # type: ignore[index]
+    return data, located
+
+
+def _unreadable_scalar(node: yaml.ScalarNode, path: Path, trail: list[str | int]) -> Problem:
+    line, where = node.start_mark.line + 1, dotted(trail)
+    if node.tag == _CORE + "int" and node.value.lstrip("+-").isdigit():
+        # Python refuses int("...") past 4,300 digits (its own denial-of-service guard).
+        return Problem(path, line, where, f"number too long ({len(node.value):,} digits)",
+                       "put quotes around it if it is text; amounts and counts need far fewer digits")
+    kind = node.tag.removeprefix(_CORE)
+    return Problem(path, line, where, f"expected a value of type {kind} (as its !!{kind} tag says), found {_found(node.value)}",
+                   f"remove the !!{kind} tag, or fix the value")
+
+
+def _merge_sources(value_node: yaml.Node, loader: Any, path: Path, problems: list[Problem],
+                   budget: _Budget) -> list[tuple[dict[str, Any], Node]]:
+    nodes = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+    sources = []
+    for item in nodes:
+        if not isinstance(item, yaml.MappingNode):
+            problems.append(Problem(path, item.start_mark.line + 1, dotted(budget.trail),
+                                    "'<<' merges mappings: expected *name of a mapping (or a list of them)"))
+            continue
+        data, node = _build_mapping(item, loader, path, problems, budget)
+        budget.values_left -= 1
+        sources.append((data, node))
+    return sources
 
 
 _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "off": False}
@@ -257,9 +472,16 @@ def _scalar(node: yaml.Node, loader: Any) -> Any:
 
 
 def _load_with_templates(
-    path: Path, deals_dir: Path, problems: list[Problem], sources: list[Path], depth: int
+    path: Path, deals_dir: Path, project_dir: Path, problems: list[Problem], sources: list[Path], depth: int
 ) -> tuple[dict[str, Any] | None, Node]:
     sources.append(path)
+    outside = escapes(path, project_dir)
+    if outside:
+        # Classified by its path as written, a linked file would count as a deal
+        # (or template) while its content lives elsewhere: a CRM export, /etc.
+        problems.append(Problem(path, 1, "", f"this file leads outside the project (to {outside})",
+                                f"copy the file into {display_path(project_dir)} instead of linking to it"))
+        return None, Node((path, 1))
     data, node = read_yaml(path, problems)
     if node is None:
         return None, Node((path, 1))
@@ -284,7 +506,7 @@ def _load_with_templates(
     if template_path in sources or depth >= MAX_EXTENDS_DEPTH:
         problems.append(Problem(path, line, "extends", f"template {name!r} extends itself (directly or through other templates)"))
         return data, node
-    base, base_node = _load_with_templates(template_path, deals_dir, problems, sources, depth + 1)
+    base, base_node = _load_with_templates(template_path, deals_dir, project_dir, problems, sources, depth + 1)
     if base is None:
         return data, node
     base.pop("extends", None)
@@ -358,8 +580,11 @@ def _found(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, str):
+        if len(value) > 80:  # a pasted page of text helps nobody in a one-line message
+            return f"{value[:60]!r}... ({len(value):,} characters)"
         return repr(value) if value else "an empty value"
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
 
 
 PATTERN_HINTS = {
@@ -404,7 +629,7 @@ def _from_validation_error(exc: ValidationError, root: Node) -> list[Problem]:
         if kind == "extra_forbidden":
             model = _model_at(loc[:-1])
             allowed = sorted(model.model_fields) if model else []
-            close = difflib.get_close_matches(str(last), allowed, n=1, cutoff=0.6)
+            close = _close(str(last), allowed)
             message = f"unknown field; did you mean {close[0]!r}?" if close else "unknown field"
             if not close and allowed:
                 hint = f"allowed here: {', '.join(allowed)}"
@@ -427,7 +652,7 @@ def _describe(kind: str, error: Any, value: Any, field_name: str) -> tuple[str, 
         return error["msg"], None
     if kind == "literal_error":
         expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
-        close = difflib.get_close_matches(str(value), expected.split(", "), n=1, cutoff=0.6) if isinstance(value, str) else []
+        close = _close(value, expected.split(", ")) if isinstance(value, str) else []
         return f"expected one of {expected}; found {found}", (f"did you mean {close[0]!r}?" if close else None)
     if kind in ("string_type",):
         return f"expected text, found {found}", "put quotes around text that YAML might read as a number or date"
@@ -450,6 +675,23 @@ def _describe(kind: str, error: Any, value: Any, field_name: str) -> tuple[str, 
 
 
 # --- cross-references -------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def _close_cached(word: str, candidates: tuple[str, ...]) -> list[str]:
+    return difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+
+
+def _close(word: str, candidates: Iterable[str]) -> list[str]:
+    """'Did you mean' for ids and field names, bounded for hostile input.
+
+    difflib compares every pair; a file repeating one wrong owner a thousand
+    times, or ids of 10,000 characters, would otherwise cost seconds.
+    """
+    choices = tuple(c for c in candidates if len(c) <= 100)
+    if len(word) > 100 or len(choices) > 2_000:
+        return []
+    return _close_cached(word, choices)
 
 
 def _items(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
@@ -493,7 +735,7 @@ def _check_references(data: dict[str, Any], node: Node) -> list[Problem]:
         owner = item.get("owner")
         if isinstance(owner, str) and owner not in people and owner not in OWNER_SIDES:
             known = ", ".join(people) or "none yet"
-            close = difflib.get_close_matches(owner, list(people) + list(OWNER_SIDES), n=1, cutoff=0.6)
+            close = _close(owner, list(people) + list(OWNER_SIDES))
             problem(("milestones", i, "owner"), f"unknown person {owner!r} (people are: {known})",
                     f"did you mean {close[0]!r}?" if close else "use a person id from people:, or buyer, seller or partner")
         after = item.get("after")
@@ -503,7 +745,7 @@ def _check_references(data: dict[str, Any], node: Node) -> list[Problem]:
             if dep == item.get("id"):
                 problem(("milestones", i, "after", j), f"milestone {dep!r} cannot come after itself")
             elif dep not in milestones:
-                close = difflib.get_close_matches(dep, list(milestones), n=1, cutoff=0.6)
+                close = _close(dep, list(milestones))
                 problem(("milestones", i, "after", j), f"unknown milestone {dep!r}",
                         f"did you mean {close[0]!r}?" if close else f"milestones are: {', '.join(milestones)}")
         linked = item.get("goals")
@@ -525,39 +767,40 @@ def _check_references(data: dict[str, Any], node: Node) -> list[Problem]:
 
 
 def _find_cycle(data: dict[str, Any]) -> list[str] | None:
+    """The first dependency cycle among milestones, as ids from start back to start.
+
+    Iterative (an explicit stack), so a chain of thousands of milestones cannot
+    exhaust Python's recursion limit.
+    """
     graph: dict[str, list[str]] = {}
     for _, item in _items(data, "milestones"):
         ident, after = item.get("id"), item.get("after")
         if isinstance(ident, str):
             graph[ident] = [d for d in (after if isinstance(after, list) else []) if isinstance(d, str) and d != ident]
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(n: str) -> list[str] | None:
-        state[n] = 1
-        stack.append(n)
-        for m in graph.get(n, []):
-            if m not in graph:
-                continue
-            if state.get(m) == 1:
-                return stack[stack.index(m):] + [m]
-            if m not in state:
-                found = visit(m)
-                if found:
-                    return found
-        stack.pop()
-        state[n] = 2
-        return None
-
-    for n in graph:
-        if n not in state:
-            found = visit(n)
-            if found:
-                return found
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    for start in graph:
+        if start in state:
+            continue
+        path: list[str] = [start]
+        pending: list[Iterator[str]] = [iter(graph[start])]
+        state[start] = 1
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif nxt in graph:
+                if state.get(nxt) == 1:
+                    return path[path.index(nxt):] + [nxt]
+                if nxt not in state:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    pending.append(iter(graph[nxt]))
     return None
 
 
-def _check_logo(data: dict[str, Any], node: Node, path: Path, problems: list[Problem]) -> Path | None:
+def _check_logo(data: dict[str, Any], node: Node, project_dir: Path, problems: list[Problem]) -> Path | None:
+    """The deal's logo as written, relative to the file that names it (a template or the deal); None if unset or bad."""
     deal = data.get("deal")
     buyer = deal.get("buyer") if isinstance(deal, dict) else None
     logo = buyer.get("logo") if isinstance(buyer, dict) else None
@@ -566,11 +809,7 @@ def _check_logo(data: dict[str, Any], node: Node, path: Path, problems: list[Pro
     loc = ("deal", "buyer", "logo")
     file, line = node.locate(loc)
     logo_path = file.parent / logo
-    if logo_path.suffix.lower() not in (".svg", ".png", ".jpg", ".jpeg", ".webp"):
-        problems.append(Problem(file, line, dotted(loc), f"expected an SVG, PNG, JPEG or WebP file, found {logo!r}"))
-        return None
-    if not logo_path.is_file():
-        problems.append(Problem(file, line, dotted(loc), f"logo file not found: {logo}",
-                                f"paths are relative to {file.name}'s folder"))
-        return None
-    return logo_path
+    found = check_logo(logo_path, project_dir=project_dir, shown=logo, declared_in=file)
+    for problem in found:
+        problems.append(Problem(file, line, dotted(loc), problem.message, problem.hint))
+    return None if found else logo_path

@@ -112,7 +112,8 @@ Status = Literal["not_started", "in_progress", "done", "blocked"]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # allow_inf_nan: `.inf`, `.nan` and 1.0e+999 are YAML floats but no amount or goal a rep means.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Party(Model):
