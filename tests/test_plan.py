@@ -15,6 +15,7 @@ from dealrooms_plugin.plan import (
     Stage,
     Thresholds,
     check_stage,
+    dependency_cycle,
     resolve_due,
     schedule,
     stages_from_options,
@@ -230,9 +231,27 @@ def test_empty_plan() -> None:
 
 
 def test_cycle_in_a_deal_built_in_code_is_an_error_not_a_hang() -> None:
-    deal = make_deal([{"id": "a", "due": "2027-01-01", "after": ["b"]}, {"id": "b", "due": "2027-01-02", "after": ["a"]}])
-    with pytest.raises(DealroomsError, match="cycle"):
+    deal = make_deal([
+        {"id": "x", "due": "2027-01-01"},
+        {"id": "a", "due": "2027-01-01", "after": ["x", "b"]},
+        {"id": "b", "due": "2027-01-02", "after": ["a"]},
+    ])
+    with pytest.raises(DealroomsError, match="^dependency cycle a → b → a$"):
         schedule(deal, D(2027, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("after", "cycle"),
+    [
+        # cycle.yml: a after c, b after a, c after b; read from the first milestone along after:
+        ({"a": ["c"], "b": ["a"], "c": ["b"]}, ["a", "c", "b", "a"]),
+        ({"a": ["b"], "b": ["c"], "c": ["b"]}, ["b", "c", "b"]),  # a only leads into the cycle
+        ({"a": ["a", "zz"], "b": ["a"]}, None),  # waiting for itself and unknown ids are reported elsewhere
+        ({"a": [], "b": ["a"], "c": ["a", "b"]}, None),
+    ],
+)
+def test_dependency_cycle_names_the_milestones_in_after_order(after: dict[str, list[str]], cycle: list[str] | None) -> None:
+    assert dependency_cycle(after) == cycle
 
 
 def test_long_chain_does_not_recurse() -> None:

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dealrooms_plugin.model import Deal
-from dealrooms_plugin.plan import Schedule, schedule
+from dealrooms_plugin.plan import Schedule, dependency_cycle, schedule
 
 TARGET = dt.date(2027, 3, 1)
 BASE = dt.date(2026, 12, 1)
@@ -170,3 +170,50 @@ def test_overdue_first_step_moves_every_dependant_by_the_overdue_days(n: int, ov
     assert [p.slip_days for p in plan.milestones] == [overdue] * n
     assert plan.projected_date == TARGET + dt.timedelta(days=overdue)
     assert plan.cause is not None and plan.cause.id == "m0" and plan.cause.late_days == overdue
+
+
+# --- cycles -------------------------------------------------------------------
+
+
+def first_cycle_by_depth_first_search(after: dict[str, list[str]]) -> list[str] | None:
+    """The reference: a plain recursive search from each milestone in file order, along ``after``.
+
+    The loader's messages name the cycle this search finds; the graphlib
+    version in plan.py must name the same one.
+    """
+    graph = {n: [d for d in deps if d in after and d != n] for n, deps in after.items()}
+    state: dict[str, str] = {}
+    stack: list[str] = []
+
+    def visit(n: str) -> list[str] | None:
+        state[n] = "open"
+        stack.append(n)
+        for m in graph[n]:
+            if state.get(m) == "open":
+                return stack[stack.index(m):] + [m]
+            if m not in state and (found := visit(m)):
+                return found
+        stack.pop()
+        state[n] = "done"
+        return None
+
+    return next((found for n in graph if n not in state and (found := visit(n))), None)
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> dict[str, list[str]]:
+    """Any ``after`` lists, cycles allowed, with unknown ids and self-references now and then."""
+    n = draw(st.integers(1, 8))
+    ids = [f"m{i}" for i in draw(st.permutations(range(n)))]
+    return {i: draw(st.lists(st.sampled_from([*ids, "unknown"]), max_size=3)) for i in ids}
+
+
+@settings(max_examples=500, deadline=None)
+@given(graphs())
+def test_dependency_cycle_is_a_real_cycle_and_the_one_a_depth_first_search_names(after: dict[str, list[str]]) -> None:
+    cycle = dependency_cycle(after)
+    assert cycle == first_cycle_by_depth_first_search(after)
+    if cycle is not None:
+        assert cycle[0] == cycle[-1] and len(set(cycle[:-1])) == len(cycle) - 1
+        for node, dep in zip(cycle, cycle[1:]):
+            assert dep in after[node] and dep != node

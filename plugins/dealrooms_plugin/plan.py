@@ -24,7 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from dataclasses import dataclass, fields
-from typing import Any, Literal, Mapping
+from graphlib import CycleError, TopologicalSorter
+from typing import Any, Iterable, Literal, Mapping
 
 from .errors import DealroomsError
 from .model import Deal, Milestone, TargetOffset
@@ -251,32 +252,41 @@ def _late_days(m: Milestone, planned: dt.date, today: dt.date) -> int:
 
 
 def _topological(milestones: tuple[Milestone, ...]) -> list[str]:
-    """Milestone ids, every predecessor before its dependants, otherwise in file order.
-
-    Iterative (Kahn), so a long chain cannot hit Python's recursion limit.
-    """
+    """Milestone ids, every predecessor before its dependants (graphlib, so no recursion limit)."""
     by_id = {m.id: m for m in milestones}
-    waiting = {m.id: len(set(_deps(m, by_id))) for m in milestones}
-    dependants: dict[str, list[str]] = {m.id: [] for m in milestones}
-    for m in milestones:
-        for dep in set(_deps(m, by_id)):
-            dependants[dep].append(m.id)
-    position = {m.id: i for i, m in enumerate(milestones)}
-    ready = sorted((i for i, n in waiting.items() if n == 0), key=position.__getitem__)
-    order: list[str] = []
-    while ready:
-        ident = ready.pop(0)
-        order.append(ident)
-        for nxt in dependants[ident]:
-            waiting[nxt] -= 1
-            if waiting[nxt] == 0:
-                ready.append(nxt)
-        ready.sort(key=position.__getitem__)
-    if len(order) != len(milestones):
-        stuck = ", ".join(m.id for m in milestones if m.id not in order)
+    try:
+        return list(TopologicalSorter({m.id: _deps(m, by_id) for m in milestones}).static_order())
+    except CycleError:
         # load.py reports cycles with file and line; this guards deals built in code.
-        raise DealroomsError(f"dependency cycle among milestones {stuck}")
-    return order
+        cycle = dependency_cycle({m.id: m.after for m in milestones})
+        raise DealroomsError("dependency cycle " + " → ".join(cycle or ())) from None
+
+
+def dependency_cycle(after: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """A dependency cycle among milestones, or None when there is none.
+
+    ``after`` maps each milestone id, in file order, to the ids it waits for;
+    ids that are not keys (unknown milestones) and a milestone waiting for
+    itself are left out, as those are reported on their own. The cycle reads
+    in the direction a rep writes ``after:``, starting and ending at the
+    same milestone: ``["a", "c", "b", "a"]`` is "a after c, c after b, b
+    after a". The search starts at the first milestone in file order, so the
+    same deal always names the same cycle.
+    """
+    sorter: TopologicalSorter[str] = TopologicalSorter()
+    for ident in after:
+        sorter.add(ident)  # file order first: graphlib searches for cycles in insertion order
+    for ident, deps in after.items():
+        for dep in deps:
+            if dep in after and dep != ident:
+                # Edges point from a milestone to what it waits for, so the reported
+                # cycle follows ``after:`` instead of running backwards.
+                sorter.add(dep, ident)
+    try:
+        sorter.prepare()
+    except CycleError as error:
+        return list(error.args[1])
+    return None
 
 
 def _last_milestones(milestones: tuple[Milestone, ...], planned: dict[str, dt.date]) -> list[str]:
