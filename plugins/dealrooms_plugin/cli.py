@@ -60,27 +60,39 @@ def schema() -> None:
 def password(slug: str, rotate: bool, set_password: bool, config_file: Path) -> None:
     """Give a deal a password: a generated passphrase, stored in the secrets file."""
     from . import passwords
+    from .keys import KeyCache
 
     settings = read_settings(config_file)
     known = {p.stem for p in discover_deals(settings.deals_dir)}
     if slug not in known:
         raise DealroomsError(f"unknown deal {slug!r} (deals are: {', '.join(sorted(known)) or 'none'})")
     path = passwords.secrets_path(settings.root, settings.options.get("secrets_file"))
-    current = passwords.read_secrets(path).get(slug)
+    secrets_map = passwords.read_secrets(path)
+    current = secrets_map.get(slug)
+    allow_reuse = settings.options.get("allow_password_reuse") is True
+    exposed = passwords.exposed(path)
     if current and not (rotate or set_password):
-        click.echo(current)
+        click.echo(current)  # showing the stored password is what this command is for
         click.secho(f"{slug} already has a password in {display_path(path)}; --rotate replaces it", err=True)
+        problem = passwords.refusal(slug, current, settings.deals_dir, secrets_map, path, allow_reuse=allow_reuse)
+        if problem:
+            click.secho(f"warning: the build will refuse this password:\n{problem}", fg="yellow", err=True)
+        if exposed:
+            click.secho(f"warning: {exposed}", fg="yellow", err=True)
         return
     if set_password:
-        new = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        problem = passwords.weakness(new)
+        new = click.prompt("Password", hide_input=True, confirmation_prompt=True).strip()
+        problem = passwords.refusal(slug, new, settings.deals_dir, secrets_map, path, allow_reuse=allow_reuse)
         if problem:
-            raise DealroomsError(f"password refused: {problem}")
+            raise DealroomsError(problem)
     else:
         new = passwords.generate_passphrase()
-    passwords.write_secret(path, slug, new.strip())
-    click.echo(new.strip())
-    click.secho(f"{'replaced' if current else 'stored'} the password of {slug} in {display_path(path)}; "
+    passwords.write_secret(path, slug, new)  # always written 0600, whatever the old file's mode was
+    if not set_password:
+        click.echo(new)  # the one place a password is shown: the rep needs it to hand it over
+    KeyCache().forget(slug)  # the old password's key must not outlive it on this machine
+    click.secho(f"{'replaced' if current else 'stored'} the password of {slug} in {display_path(path)}"
+                f"{' (now readable by you only)' if exposed else ''}; "
                 "send it to the buyer through another channel than the link", err=True)
     if os.environ.get(passwords.env_name(slug)):
         click.secho(f"note: {passwords.env_name(slug)} is set and wins over the secrets file", fg="yellow", err=True)

@@ -8,8 +8,12 @@ A protected deal's password is looked up, in order, in:
    default, git-ignored; plugin option ``secrets_file``): ``slug: password``;
 3. the environment variable the deal names itself: ``access: {password_env: NAME}``.
 
-``access: public`` opts a deal out. Passwords are trimmed; shorter than 12
-characters or found in a small list of common passwords is refused.
+``access: public`` opts a deal out. Passwords are trimmed. A password is
+refused when it is shorter than 12 characters or zxcvbn judges it guessable,
+counting the deal's own names (slug, buyer, seller, people, companies) as the
+first words a guesser tries; one password on several deals is refused unless
+the plugin option ``allow_password_reuse`` is on. Nothing here ever prints a
+password, except ``dealrooms password``, whose job is to show it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shlex
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -25,8 +31,11 @@ from pathlib import Path
 from typing import Mapping
 
 import yaml
+from zxcvbn import zxcvbn
+from zxcvbn.feedback import get_feedback
 
 from .errors import DealroomsError, display_path
+from .keys import normalise_password
 from .model import Deal
 
 DEFAULT_SECRETS_FILE = ".dealrooms-secrets.yml"
@@ -97,30 +106,113 @@ def missing_message(missing: list[tuple[str, Deal]], secrets_path: Path) -> str:
 
 # --- strength ---------------------------------------------------------------
 
+# zxcvbn's top score: at least 10^10 guesses. The sealed pages sit on a public
+# host, so a guesser works offline at PBKDF2 speed for as long as they like.
+MIN_SCORE = 4
+# zxcvbn slows down sharply on long input (and refuses more than 72
+# characters); a password whose first 64 characters are strong is strong.
+MAX_JUDGED = 64
 
-@lru_cache(maxsize=1)
-def common_passwords() -> frozenset[str]:
-    text = (DATA / "common_passwords.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+def deal_words(slug: str, deal: Deal | None) -> dict[str, str]:
+    """Words a guesser tries first for this deal -> what they are ("the buyer's name").
+
+    The slug and its parts, the buyer's and seller's names, people's names and
+    companies: each whole, joined, and word by word, lower-cased. Only the slug
+    when the deal file is invalid (``deal`` None).
+    """
+    named = [(slug, "the deal's slug")]
+    if deal is not None:
+        named += [(deal.deal.buyer.name, "the buyer's name"), (deal.deal.seller.name, "the seller's name")]
+        named += [(person.name, "a person's name in the deal") for person in deal.people]
+        named += [(person.company, "a company in the deal") for person in deal.people if person.company]
+    words: dict[str, str] = {}
+    for text, label in named:
+        lowered = text.lower()
+        parts = [w for w in re.split(r"[\W_]+", lowered) if len(w) >= 2]
+        # "Lumina Clinical" is typed as lumina-clinical or luminaclinical as often as with a space.
+        joined = [sep.join(parts) for sep in ("", " ", "-", "_", ".")] if len(parts) > 1 else []
+        for word in (lowered, *joined, *parts):
+            words.setdefault(word, label)
+    return words
 
 
-def weakness(password: str) -> str | None:
-    """Why a password is refused, or None when it is acceptable."""
+def weakness(password: str, known: Mapping[str, str] | None = None) -> str | None:
+    """Why a password is refused, or None when it is acceptable.
+
+    Judged by zxcvbn, with ``known`` words (see :func:`deal_words`) counted as
+    the first a guesser tries. The reason never quotes the password.
+    """
     password = password.strip()
     if len(password) < MIN_LENGTH:
-        return f"too short ({len(password)} characters); use at least {MIN_LENGTH}, e.g. a generated passphrase"
-    lowered = password.lower()
-    bare = re.sub(r"[\d\W_]+$", "", lowered)  # "Password2024!" -> "password"
-    squashed = re.sub(r"[\W_]+", "", lowered)
-    common = common_passwords()
-    if lowered in common or bare in common or squashed in common:
-        return "found in a list of common passwords; choose another, e.g. a generated passphrase"
-    core = next((c for c in common if len(c) >= 6 and c in squashed and len(squashed) - len(c) < 8), None)
-    if core:
-        return f"built around the common password {core!r}; choose another, e.g. a generated passphrase"
-    if len(set(lowered)) <= 3:
-        return "too repetitive; choose another, e.g. a generated passphrase"
-    return None
+        return f"too short ({len(password)} characters; at least {MIN_LENGTH} needed)"
+    known = known or {}
+    result = zxcvbn(password[:MAX_JUDGED], user_inputs=list(known))
+    if result["score"] >= MIN_SCORE:
+        return None
+    reasons = []
+    labels = dict.fromkeys(
+        known.get(match["matched_word"], "a word of this deal")
+        for match in result["sequence"] if match.get("dictionary_name") == "user_inputs"
+    )
+    if labels:
+        reasons.append("It contains " + " and ".join(labels) + ", which a guesser tries first")
+    # zxcvbn explains only scores up to 2; asking as if for 0 explains a 3 as well.
+    feedback = result["feedback"] if result["feedback"]["warning"] else get_feedback(0, result["sequence"])
+    reasons += [text.rstrip(".") for text in [feedback["warning"], *feedback["suggestions"]] if text]
+    detail = ". ".join(reasons or ["it follows a pattern that guessing tools try early"])
+    return f"too easy to guess (about 10^{int(result['guesses_log10'])} guesses; 10^10 needed): {detail}."
+
+
+def shared(access: Mapping[str, Access]) -> list[list[str]]:
+    """Groups of deals (two or more) that would open with one password; each group sorted."""
+    by_password: dict[bytes, list[str]] = {}
+    for slug, a in access.items():
+        if a.password:
+            by_password.setdefault(normalise_password(a.password), []).append(slug)
+    return sorted(sorted(slugs) for slugs in by_password.values() if len(slugs) > 1)
+
+
+def reuse_message(groups: list[list[str]]) -> str:
+    """The deals that share a password, never the password itself."""
+    lines = [f"  {', '.join(group)}" for group in groups]
+    return (
+        f"{len(groups)} password(s) are shared by several deals; whoever has one of these deals can open the others:\n"
+        + "\n".join(lines)
+        + "\nGive each deal its own with `dealrooms password SLUG --rotate`, or set `allow_password_reuse: true`"
+        " for the dealrooms plugin in mkdocs.yml if the same people must open them all."
+    )
+
+
+def refusal(slug: str, password: str, deals_dir: Path, secrets_map: Mapping[str, str], secrets_file: Path, *,
+            allow_reuse: bool = False, environ: Mapping[str, str] | None = None) -> str | None:
+    """Why ``password`` may not be ``slug``'s (too weak, or another deal's), with how to fix it; None when it may.
+
+    What ``dealrooms password`` checks, by the rules of the build: the deal's
+    own words count against it, and every other deal's password (from any
+    source) is compared unless ``allow_reuse``.
+    """
+    from .load import load_deals  # the deals are loaded only when a password is judged
+
+    loaded = load_deals(deals_dir)
+    own = loaded.deals.get(slug)
+    why = weakness(password, deal_words(slug, own.deal if own else None))
+    if why:
+        return (f"{slug}: password refused: it is {why}\n"
+                f"Run `dealrooms password {slug} --rotate` to generate a strong passphrase instead.")
+    if allow_reuse:
+        return None
+    environ = os.environ if environ is None else environ
+    access = {slug: Access(slug, True, password)}
+    for other, other_deal in loaded.deals.items():
+        if other != slug:
+            access[other] = resolve(other, other_deal.deal, secrets_map, secrets_file, environ)
+    for other in loaded.problems:  # an invalid deal still has a password where the build would look first
+        found = (environ.get(env_name(other), "") or secrets_map.get(other, "")).strip()
+        if other != slug and found:
+            access[other] = Access(other, True, found)
+    groups = [group for group in shared(access) if slug in group]
+    return reuse_message(groups) if groups else None
 
 
 # --- passphrases ------------------------------------------------------------
@@ -187,6 +279,20 @@ def write_secret(path: Path, slug: str, password: str) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     os.chmod(path, 0o600)
+
+
+def exposed(path: Path) -> str | None:
+    """A warning when other users of this machine can read or change the secrets file, with the fix."""
+    if os.name == "nt":  # no POSIX modes; the folder's ACLs decide
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (f"{display_path(path)} can be read by other users of this machine (mode {mode:04o}); "
+            f"run `chmod 600 {shlex.quote(display_path(path))}`")
 
 
 def tracked_by_git(path: Path) -> bool:

@@ -7,6 +7,7 @@ plugins:
       deals_dir: dealrooms   # one <slug>.yml per deal; _files and _folders are not deals
       protect: true          # encrypt every deal's microsite with its own password
       secrets_file: .dealrooms-secrets.yml   # passwords (git-ignored); see `dealrooms password`
+      allow_password_reuse: false   # true: several deals may share one password (refused by default)
       brand_name: Orbisoft   # optional: the seller's brand on the unlock page
       brand_logo: branding/orbisoft.svg
       brand_color: "#1f3a93"
@@ -31,6 +32,11 @@ class DealroomsConfig(Config):
 
     secrets_file = c.Type(str, default=".dealrooms-secrets.yml")
     """Passwords as `slug: password` lines, relative to mkdocs.yml; keep it out of git."""
+
+    allow_password_reuse = c.Type(bool, default=False)
+    """Let several deals share one password. Off by default: whoever holds one deal's password could open
+    the others, so the build and `dealrooms password --set` refuse it and name the deals that share one.
+    Turn on only when the same people must open all of them, e.g. two deals with one buyer."""
 
     kdf_iterations = c.Type(int, default=600_000)
     """PBKDF2-HMAC-SHA256 iterations for deal keys (at least 600,000); raising it re-keys every deal."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File
 
 from .. import passwords
@@ -23,6 +24,7 @@ from ..errors import DealroomsError, display_path
 from ..keys import DealKey, deal_keys
 from ..protect import DEFAULT_COLOR, Brand, UnlockPage, seal_deal
 
+log = get_plugin_logger("dealrooms")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PROTECT_ASSETS = ("unlock.js", "unlock.css")
 LOGO_TYPES = (".svg", ".png", ".webp", ".jpg", ".jpeg")
@@ -55,17 +57,26 @@ class Protection:
                       for slug, loaded in catalog.deals.items()}
         except DealroomsError as exc:
             raise PluginError(str(exc)) from None
+        exposed = passwords.exposed(secrets_file)
+        if exposed:
+            log.warning(exposed)
         missing = [(slug, catalog.deals[slug].deal) for slug, a in access.items() if a.protected and a.password is None]
         if missing:
             raise PluginError(passwords.missing_message(missing, secrets_file))
-        weak = [(slug, a, passwords.weakness(a.password)) for slug, a in access.items() if a.password]
+        weak = [(slug, a, passwords.weakness(a.password, passwords.deal_words(slug, catalog.deals[slug].deal)))
+                for slug, a in access.items() if a.password]
         weak = [(slug, a, why) for slug, a, why in weak if why]
         if weak:
+            # The reasons describe a password and never quote it: this goes to the build log and CI output.
             lines = [f"  {slug}: the password from {a.source} is {why}" for slug, a, why in weak]
             raise PluginError(
                 f"{len(weak)} deal password(s) refused; nothing was built:\n" + "\n".join(lines)
-                + "\nGenerate strong ones with `dealrooms password SLUG --rotate`."
+                + "\nGenerate a strong passphrase with `dealrooms password SLUG --rotate` (stored in the secrets file;"
+                " an environment variable set for the deal wins over it, so change or remove that one instead)."
             )
+        shared = passwords.shared(access)
+        if shared and not options.allow_password_reuse:
+            raise PluginError(passwords.reuse_message(shared) + "\nNothing was built.")
 
         brand_file = None
         logo = None
