@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 from html.parser import HTMLParser
 from typing import Iterable
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 # Script types a browser executes; anything else (application/json, ...) is data.
 _SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module", "text/ecmascript"}
@@ -69,9 +70,12 @@ def inline_script_hashes(html: str) -> list[str]:
     return sorted({script_hash(source) for source in parser.sources})
 
 
-def policy(script_hashes: Iterable[str] = ()) -> str:
-    """The policy text: same-origin only, inline scripts by hash, no plugins, no base, no form posts."""
-    scripts = " ".join(["'self'", *sorted(set(script_hashes))])
+def policy(script_hashes: Iterable[str] = (), *, any_inline_script: bool = False) -> str:
+    """The policy text: same-origin only, inline scripts by hash, no plugins, no base, no form posts.
+
+    ``any_inline_script`` is for ``mkdocs serve`` previews only (see :func:`preview_meta`).
+    """
+    scripts = " ".join(["'self'", "'unsafe-inline'"] if any_inline_script else ["'self'", *sorted(set(script_hashes))])
     return "; ".join([
         "default-src 'none'",
         f"script-src {scripts}",
@@ -91,4 +95,23 @@ def policy(script_hashes: Iterable[str] = ()) -> str:
 
 def meta(script_hashes: Iterable[str] = ()) -> Markup:
     """``<meta http-equiv="Content-Security-Policy" ...>`` for the top of ``<head>``."""
-    return Markup('<meta http-equiv="Content-Security-Policy" content="{}">').format(escape(policy(script_hashes)))
+    return _meta(policy(script_hashes))
+
+
+def preview_meta() -> Markup:
+    """The policy of pages served by ``mkdocs serve``: as :func:`meta`, but any inline script runs.
+
+    MkDocs' live-reload server appends an inline script whose text changes with
+    every request, so no hash can allow it. The preview is seen only by the rep
+    on localhost, and deal text still goes through the sanitiser; published
+    pages always get :func:`meta`.
+    """
+    return _meta(policy(any_inline_script=True))
+
+
+def _meta(text: str) -> Markup:
+    # Quotes of the policy stay as they are (valid inside a double-quoted
+    # attribute): five bytes each as entities would push <meta charset> after
+    # the first 1024 bytes, where browsers stop looking for it.
+    content = html.escape(text, quote=False).replace('"', "&quot;")
+    return Markup(f'<meta http-equiv="Content-Security-Policy" content="{content}">')

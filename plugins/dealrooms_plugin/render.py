@@ -12,15 +12,16 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from html import unescape
 from pathlib import Path
 from typing import Iterable
 
 import jinja2
 import markdown as markdown_lib
+import nh3
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
+from markdown.extensions.tables import TableExtension
 from markupsafe import Markup
 
 from .view import DealView, humanize
@@ -50,8 +51,7 @@ PAGES = (
 @dataclass(frozen=True)
 class RenderedPage:
     spec: PageSpec
-    html: str  # the page body
-    text: str  # plain text, for the deal's search index
+    html: str  # the page body; the adapter indexes it for search with its theme's own parser
 
 
 def make_env(override_dirs: Iterable[Path] = ()) -> jinja2.Environment:
@@ -90,7 +90,7 @@ def render_pages(view: DealView, env: jinja2.Environment, *, calendar_file: str 
             d=view, page_spec=spec, pages=PAGES, url_to=url_to,
             calendar_url=prefix + calendar_file if calendar_file else None,
         )
-        pages.append(RenderedPage(spec, html, html_to_text(html)))
+        pages.append(RenderedPage(spec, html))
     return pages
 
 
@@ -135,20 +135,114 @@ def _plural(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
 
 
-_MARKDOWN = markdown_lib.Markdown(extensions=["extra", "sane_lists"], output_format="html")
+# --- Markdown from the deal file ---------------------------------------------
+#
+# Deal text is often pasted from a buyer's e-mail or a CRM, so it is treated as
+# untrusted: Markdown is converted, then the HTML is cleaned by nh3 (ammonia, an
+# html5ever-based allow-list sanitiser) against the allow-lists below. Anything
+# not listed is dropped; the text inside an unknown tag stays as text.
+
+# Python-Markdown's "extra" set, listed so that tables can use `align` (an
+# attribute we can allow by value) instead of `style` (which we drop).
+_EXTENSIONS = [
+    "fenced_code", "footnotes", "attr_list", "def_list", "abbr", "md_in_html", "sane_lists",
+    TableExtension(use_align_attribute=True),
+]
+
+# What deal Markdown may produce: formatting, headings, lists, tables, code,
+# quotes and links. No images (a remote image is a tracking pixel, and the
+# page's policy refuses them anyway), no media, frames, forms, SVG or MathML
+# (they load or run things, and are the usual carriers of mutation XSS), no
+# `style` or `class` (no CSS that restyles or overlays the page).
+MARKDOWN_TAGS = frozenset({
+    "p", "br", "hr", "div", "span",
+    "em", "strong", "b", "i", "u", "s", "del", "ins", "mark", "small", "sub", "sup", "abbr", "kbd", "q", "cite",
+    "h1", "h2", "h3", "h4", "h5", "h6",
+    "ul", "ol", "li", "dl", "dt", "dd",
+    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    "pre", "code", "samp", "blockquote",
+    "a",
+})
+
+# Attributes per tag; every other attribute (event handlers, style, class,
+# name, src, ...) is dropped. `id` is kept only for footnotes (see
+# _attribute_filter): a free id could shadow one the theme's scripts look up.
+MARKDOWN_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "ol": {"start"},
+    "th": {"colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+    "sup": {"id"},
+    "li": {"id"},
+}
+MARKDOWN_ATTRIBUTE_VALUES = {
+    "th": {"align": {"left", "center", "right"}},
+    "td": {"align": {"left", "center", "right"}},
+}
+
+# Links may use these schemes, or be relative (`proposal/`, `#fn:1`).
+# javascript:, data:, vbscript:, file: and the rest are refused.
+LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+
+# Every link gets this `rel`: no access to this page from the opened one, no
+# Referer that names the deal room, no endorsement for search engines.
+LINK_REL = "noopener noreferrer nofollow"
+
+# Dropped together with everything inside them (not just the tags): their
+# content is code, CSS, or markup that browsers parse differently (mXSS).
+DROPPED_WITH_CONTENT = frozenset({
+    "script", "style", "template", "noscript", "noembed", "noframes", "xmp", "iframe", "object", "embed",
+    "svg", "math", "textarea", "select", "title",
+})
+
+_FOOTNOTE_ID = re.compile(r"^(fn|fnref):[\w-]+$")
+# What a browser's URL parser strips (WHATWG URL): tabs and newlines anywhere,
+# C0 controls and spaces in front.
+_URL_IGNORED = re.compile(r"[\t\n\r]")
+_URL_LEADING = "".join(map(chr, range(0x21)))
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "id":
+        return value if _FOOTNOTE_ID.match(value) else None
+    return value
+
+
+def _relative_url(url: str) -> str | None:
+    """Relative links stay, except ``//host`` (also written ``/\\host``, ``/<tab>/host``
+    or after control characters, which browsers ignore): it leaves the site while
+    looking relative."""
+    start = _URL_IGNORED.sub("", url).lstrip(_URL_LEADING)
+    return None if start[:2].replace("\\", "/") == "//" else url
+
+
+_SANITISER = nh3.Cleaner(
+    tags=set(MARKDOWN_TAGS),
+    clean_content_tags=set(DROPPED_WITH_CONTENT),
+    attributes={tag: set(names) for tag, names in MARKDOWN_ATTRIBUTES.items()},
+    tag_attribute_values={tag: {k: set(v) for k, v in values.items()} for tag, values in MARKDOWN_ATTRIBUTE_VALUES.items()},
+    attribute_filter=_attribute_filter,
+    url_schemes=set(LINK_SCHEMES),
+    url_relative=_relative_url,
+    link_rel=LINK_REL,
+    strip_comments=True,
+)
+_MARKDOWN = markdown_lib.Markdown(extensions=_EXTENSIONS, output_format="html")
+
+
+def sanitise_html(html: str) -> str:
+    """HTML cleaned against the allow-lists above (the last step of :func:`markdown`)."""
+    return _SANITISER.clean(html)
 
 
 def markdown(text: str | None) -> Markup:
-    """Rep-written Markdown to HTML (the rep is trusted; raw HTML passes)."""
+    """Deal Markdown to safe HTML: every Markdown field of a deal goes through here.
+
+    Raw HTML in the text is allowed only as far as the allow-lists above
+    allow it; everything else is removed.
+    """
     if not text:
         return Markup("")
     _MARKDOWN.reset()
-    return Markup(_MARKDOWN.convert(text))
-
-
-_TAG = re.compile(r"<(script|style|svg)\b.*?</\1>|<[^>]+>", re.S)
-_SPACE = re.compile(r"\s+")
-
-
-def html_to_text(html: str) -> str:
-    return _SPACE.sub(" ", unescape(_TAG.sub(" ", html))).strip()
+    return Markup(sanitise_html(_MARKDOWN.convert(text)))

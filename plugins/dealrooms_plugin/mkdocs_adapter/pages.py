@@ -12,7 +12,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from ..catalog import Catalog
 from ..errors import Problem
 from ..plan import Stage, Thresholds
-from ..render import PAGES, PageSpec, RenderedPage, html_to_text
+from ..render import PAGES, PageSpec, RenderedPage
 from ..status import StatusRow, status_row
 from .shell import Chrome, render_shell
 
@@ -86,6 +86,6 @@ def error_pages(env: jinja2.Environment, config: MkDocsConfig, slug: str, proble
     )
     spec = PageSpec("overview", "Problems", "", "alert")
     chrome = Chrome(slug=slug, site_name=slug, seller="", logo_file=None, generated_on="")
-    out = render_shell(env, config, chrome, [RenderedPage(spec, body, html_to_text(body))], {})
+    out = render_shell(env, config, chrome, [RenderedPage(spec, body)], {}, preview=True)
     page = out["index.html"]
     return {"index.html": page, **{f"{p.path}index.html": page for p in PAGES if p.path}}

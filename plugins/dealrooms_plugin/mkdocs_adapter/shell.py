@@ -5,29 +5,45 @@ search index and sitemap, and a ``base_url`` pointing at the deal's folder,
 so Material's search, instant loading and local storage never reach beyond
 the deal. Rendering a deal costs the same whatever the number of deals: no
 page renders a navigation of other deals.
+
+Every page starts its ``<head>`` with the Content-Security-Policy of
+:mod:`..csp`. The hashes of its inline scripts are taken from the shell
+rendered around a placeholder body, then the body goes in: a script that
+came from deal text is never hashed, so it could not run even if it got
+past the Markdown sanitiser.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass
+from html import escape as html_escape
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 from markupsafe import escape
+from material.plugins.search.plugin import SearchIndex
 from mkdocs.commands.build import get_context
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
+from .. import csp
 from ..render import PAGES, RenderedPage
 
 SHELL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "shell"
 SHELL = "dealroom.html"
+# Stands for the page body while the shell's inline scripts are hashed. A
+# comment: deal text cannot produce one (the sanitiser strips comments,
+# plain text is escaped), and it is replaced before anything is written.
+_BODY = "<!--dealrooms:page-body-->"
+_HEAD = re.compile(r"<head(\s[^>]*)?>", re.I)
 
 
 @dataclass(frozen=True)
@@ -59,8 +75,14 @@ def render_shell(
     chrome: Chrome,
     bodies: list[RenderedPage],
     search_config: dict,
+    *,
+    preview: bool = False,
 ) -> dict[str, bytes]:
-    """The deal's pages, search index and sitemap, as ``{path inside the deal: bytes}``."""
+    """The deal's pages, search index and sitemap, as ``{path inside the deal: bytes}``.
+
+    ``preview``: pages served by ``mkdocs serve``, whose live-reload script
+    MkDocs injects inline (see :func:`_with_policy`).
+    """
     deal_config = copy.copy(config)  # shallow: only the site name differs per deal
     deal_config["site_name"] = str(escape(chrome.site_name))
     pages: list[Page] = []
@@ -73,14 +95,33 @@ def render_shell(
         pages.append(page)
     out = {
         _inside(page.file.dest_uri, chrome.slug): html
-        for page, html in zip(pages, _render_pages(env, deal_config, chrome, pages, f"{chrome.slug}/"))
+        for page, html in zip(pages, _render_pages(env, deal_config, chrome, pages, f"{chrome.slug}/", preview))
     }
-    docs = [{"location": _inside(p.url, chrome.slug), "title": p.title, "text": b.text} for p, b in zip(pages, bodies)]
     out["search/search_index.json"] = json.dumps(
-        {"config": search_config, "docs": docs}, ensure_ascii=False, separators=(",", ":")
+        {"config": search_config, "docs": search_docs(pages, chrome.slug)}, ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")
     out["sitemap.xml"] = _sitemap(config, pages).encode("utf-8")
     return out
+
+
+def search_docs(pages: list[Page], slug: str) -> list[dict[str, object]]:
+    """The deal's search entries, made by Material's own search indexer.
+
+    Material shows an entry's ``title`` and ``text`` as HTML. Its indexer keeps
+    a few tags without attributes (paragraphs, lists, code) and escapes every
+    piece of text, so a name written ``<img onerror=...>`` stays those
+    characters in the results, as on the page. Only the page title, which it
+    takes as it is, is escaped here.
+    """
+    index = SearchIndex()
+    for page in pages:
+        title = page.title
+        page.title = html_escape(str(title), quote=False)
+        try:
+            index.add_entry_from_context(page)
+        finally:
+            page.title = title
+    return [{**entry, "location": _inside(str(entry["location"]), slug)} for entry in index.entries]
 
 
 def render_root_page(env: jinja2.Environment, config: MkDocsConfig, title: str, body: str) -> bytes:
@@ -88,10 +129,12 @@ def render_root_page(env: jinja2.Environment, config: MkDocsConfig, title: str, 
     chrome = Chrome(slug="", site_name=config.site_name, seller="Dealrooms", logo_file=None, generated_on="preview")
     page = Page(title, File.generated(config, "index.md", content=""), config)
     page.content, page.markdown, page.meta = body, "", {"hide": ["toc", "navigation"]}
-    return _render_pages(env, config, chrome, [page], "")[0]
+    return _render_pages(env, config, chrome, [page], "", preview=True)[0]
 
 
-def _render_pages(env: jinja2.Environment, config: MkDocsConfig, chrome: Chrome, pages: list[Page], root: str) -> list[bytes]:
+def _render_pages(
+    env: jinja2.Environment, config: MkDocsConfig, chrome: Chrome, pages: list[Page], root: str, preview: bool = False
+) -> list[bytes]:
     """Render pages that form one small site of their own rooted at ``root``."""
     template = env.get_template(SHELL)
     for previous, following in zip(pages, pages[1:]):
@@ -102,14 +145,39 @@ def _render_pages(env: jinja2.Environment, config: MkDocsConfig, chrome: Chrome,
     out = []
     for page in pages:
         page.active = True
+        body, page.content = page.content, _BODY
         context = get_context(nav, files, config, page)
         base = get_relative_url(root or ".", page.url) if root else get_relative_url(".", page.url)
         context["base_url"] = base  # type: ignore[typeddict-unknown-key]
         context["dealroom"] = chrome  # type: ignore[typeddict-unknown-key]
         context["dealroom_root"] = base if base.endswith("/") else base + "/"  # type: ignore[typeddict-unknown-key]
-        out.append(template.render(context).encode("utf-8"))
+        shell = with_policy(template.render(context), preview=preview)
+        page.content = body
+        out.append(shell.replace(_BODY, body or "").encode("utf-8"))
         page.active = False
     return out
+
+
+def with_policy(shell: str, *, preview: bool = False) -> str:
+    """A page with its CSP first in ``<head>``, allowing exactly the page's own inline scripts.
+
+    Only for HTML that holds no deal text (a shell around a placeholder body,
+    the site's public root pages): every inline script in it gets hashed.
+
+    Under ``mkdocs serve`` (``preview``), MkDocs appends an inline live-reload
+    script whose text changes with every request, so it cannot be hashed: the
+    preview policy allows inline scripts instead (a hash would switch that
+    off). Only the rep's own browser on localhost sees preview pages; built
+    sites always get the hashed policy.
+    """
+    match = _HEAD.search(shell)
+    if not match:
+        raise PluginError(
+            f"the page shell {SHELL} renders no <head>; Dealrooms puts the page's Content-Security-Policy "
+            "first in <head>. Check theme_overrides/dealroom.html (it must extend main.html)."
+        )
+    meta = csp.preview_meta() if preview else csp.meta(csp.inline_script_hashes(shell))
+    return f"{shell[:match.end()]}{meta}{shell[match.end():]}"
 
 
 def _inside(uri: str, slug: str) -> str:

@@ -1,0 +1,99 @@
+"""The Content-Security-Policy of the pages Dealrooms writes through its page shell.
+
+Browser proof that Material still works under the policy is in
+tests/browser/test_deal_pages.py; these tests check the policy's text and
+where its script hashes come from.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from buildutil import build_site, set_plugin_options
+from dealrooms_plugin import csp
+
+ROOT = Path(__file__).resolve().parent.parent
+SLUGS = ("kestrel-freight", "halden-health", "marlow-vine")
+META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
+INJECTED = "window.__pwned = 'hashed from deal text'"
+
+
+def plain_project(base: Path) -> Path:
+    for name in ("dealrooms", "theme_overrides"):
+        shutil.copytree(ROOT / name, base / name)
+    shutil.copy(ROOT / "mkdocs.yml", base / "mkdocs.yml")
+    set_plugin_options(base, protect=False)
+    return base
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = plain_project(tmp_path_factory.mktemp("csp"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DEALROOMS_TODAY", "2026-11-22")
+        mp.chdir(project)
+        return build_site(project)
+
+
+def deal_pages(site: Path) -> list[Path]:
+    return [page for slug in SLUGS for page in sorted((site / slug).rglob("*.html"))]
+
+
+def test_policy_is_strict() -> None:
+    text = csp.policy(["'sha256-abc'"])
+    directives = dict(d.split(" ", 1) for d in text.split("; "))
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self' 'sha256-abc'"
+    for name in ("object-src", "base-uri", "form-action", "frame-src"):
+        assert directives[name] == "'none'"
+    assert not re.search(r"https?:|\*|'unsafe-eval'", text)
+    assert "'unsafe-inline'" not in directives["script-src"]
+
+
+def test_every_deal_page_starts_its_head_with_the_policy(site: Path) -> None:
+    pages = deal_pages(site)
+    assert len(pages) == 5 * len(SLUGS)
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        head = html.index("<head>") + len("<head>")
+        match = META.search(html)
+        assert match and match.start() == head, f"{page}: the policy is not first in <head>"
+        assert html.count('http-equiv="Content-Security-Policy"') == 1
+        assert html.encode("utf-8").find(b'<meta charset="utf-8">') < 1024, f"{page}: charset declared too late"
+
+
+def test_the_policy_allows_exactly_the_pages_inline_scripts(site: Path) -> None:
+    for page in deal_pages(site):
+        html = page.read_text(encoding="utf-8")
+        allowed = set(re.findall(r"'sha256-[^']+'", META.search(html).group(1)))  # type: ignore[union-attr]
+        scripts = set(csp.inline_script_hashes(html))
+        assert scripts and allowed == scripts, page
+
+
+def test_hashes_never_come_from_deal_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the sanitiser switched off, a script from a deal's summary reaches the page,
+    but the page's policy does not allow it: hashes are taken from the shell alone."""
+    import dealrooms_plugin.render as render
+
+    project = plain_project(tmp_path)
+    deal = project / "dealrooms" / "kestrel-freight.yml"
+    deal.write_text(deal.read_text(encoding="utf-8").replace(
+        "  summary: |\n", f"  summary: |\n    <script>{INJECTED}</script>\n"), encoding="utf-8")
+    monkeypatch.setattr(render, "sanitise_html", lambda html: html)
+    monkeypatch.setenv("DEALROOMS_TODAY", "2026-11-22")
+    monkeypatch.chdir(project)
+    site = build_site(project)
+    html = (site / "kestrel-freight" / "index.html").read_text(encoding="utf-8")
+    assert f"<script>{INJECTED}</script>" in html  # the sanitiser really was off
+    assert csp.script_hash(INJECTED) not in META.search(html).group(1)  # type: ignore[union-attr]
+
+
+def test_preview_policy_allows_inline_scripts_but_nothing_else() -> None:
+    """mkdocs serve injects an inline live-reload script that changes per request."""
+    text = csp.preview_meta()
+    assert "script-src 'self' 'unsafe-inline';" in text and "sha256" not in text
+    assert "object-src 'none'" in text and "base-uri 'none'" in text
