@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dealrooms_plugin.outcache import OutputCache
+import json
+import stat
+
+from dealrooms_plugin.outcache import FORMAT, OutputCache
+
+
+def kept_folder(root: Path, slug: str) -> Path:
+    """The one folder of ``slug``'s kept output (named after the deal and its key)."""
+    (folder,) = (root / "deals").glob(f"{slug}.*")
+    return folder
 
 
 def test_store_lookup_and_link(tmp_path: Path) -> None:
@@ -30,7 +39,7 @@ def test_missing_output_file_is_a_miss(tmp_path: Path) -> None:
     source.write_text("x")
     cache = OutputCache(tmp_path / "cache")
     cache.store("deal", "k", [source], {"index.html": b"x"})
-    (tmp_path / "cache" / "deals" / "deal" / "index.html").unlink()
+    (kept_folder(tmp_path / "cache", "deal") / "index.html").unlink()
     assert cache.lookup("deal", "k") is None
 
 
@@ -43,7 +52,7 @@ def test_forget_deleted_deals(tmp_path: Path) -> None:
     cache.forget_others({"a"})
     cache.save()
     assert set(OutputCache(tmp_path / "cache").entries) == {"a"}
-    assert not (tmp_path / "cache" / "deals" / "b").exists()
+    assert not list((tmp_path / "cache" / "deals").glob("b.*"))
 
 
 def test_corrupt_manifest_is_ignored(tmp_path: Path) -> None:
@@ -77,6 +86,51 @@ def test_held_folders_move_back_only_when_they_are_exactly_the_kept_files(tmp_pa
 
     assert (site / "same").stat().st_ino == folder_before  # moved back whole
     assert not (site / "touched" / "notes.txt").exists()  # linked anew, without the stray file
-    kept = tmp_path / "cache" / "deals" / "restored" / "plan" / "index.html"
+    kept = kept_folder(tmp_path / "cache", "restored") / "plan" / "index.html"
     assert (site / "restored" / "plan" / "index.html").stat().st_ino == kept.stat().st_ino
     assert not (tmp_path / "cache" / "held").exists()
+
+
+def test_output_of_a_build_killed_before_saving_is_never_taken_for_another_key(tmp_path: Path) -> None:
+    source = tmp_path / "deal.yml"
+    source.write_text("x")
+    cache = OutputCache(tmp_path / "cache")
+    cache.store("deal", "k1", [source], {"index.html": b"first"})
+    cache.save()
+    # A build renders the deal for another key (an edit, another day) and is killed before saving.
+    killed = OutputCache(tmp_path / "cache")
+    killed.store("deal", "k2", [source], {"index.html": b"second"})
+    # The next build has the first key again (the edit was undone): it must get the first output.
+    again = OutputCache(tmp_path / "cache")
+    found = again.lookup("deal", "k1")
+    if found is not None:
+        again.link_into("deal", tmp_path / "site")
+        assert (tmp_path / "site" / "index.html").read_bytes() == b"first"
+    assert again.lookup("deal", "k2") is None  # never saved: unknown
+    again.forget_others({"deal"})  # output no manifest entry names is removed
+    assert b"second" not in [p.read_bytes() for p in (tmp_path / "cache" / "deals").rglob("index.html")]
+
+
+def test_a_manifest_naming_paths_outside_the_deal_is_ignored(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    (root / "deals" / "deal.k").mkdir(parents=True)
+    (tmp_path / "secret.txt").write_text("not for the site")
+    for files in (["../../../secret.txt"], ["/etc/passwd"], ["a/../../x"], [".hidden"], [3]):
+        (root / "manifest.json").write_text(json.dumps(
+            {"format": FORMAT, "deals": {"deal": {"key": "k", "sources": {}, "files": files}}}))
+        assert OutputCache(root).entries == {}, files
+    (root / "manifest.json").write_text(json.dumps(
+        {"format": FORMAT, "deals": {"../up": {"key": "k", "sources": {}, "files": ["index.html"]}}}))
+    assert OutputCache(root).entries == {}
+
+
+def test_cache_folders_are_private_and_the_manifest_is_0600(tmp_path: Path) -> None:
+    source = tmp_path / "deal.yml"
+    source.write_text("x")
+    cache = OutputCache(tmp_path / "cache")
+    cache.hold(tmp_path / "site", [])
+    cache.store("deal", "k", [source], {"index.html": b"x"})
+    cache.save()
+    assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "cache" / "deals").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "cache" / "manifest.json").stat().st_mode) == 0o600

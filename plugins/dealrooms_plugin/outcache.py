@@ -13,7 +13,15 @@ when they still are exactly the kept files.
 
 The cache lives outside the output and the repository (``.cache/`` is
 git-ignored). It holds exactly what is published: for protected deals that is
-ciphertext only.
+ciphertext only. Its folders are private (0700); the files themselves are the
+site's files (hard links), so they keep the site's permissions.
+
+A build can be killed at any point. Each deal's kept output sits in a folder
+named after its key, so output written by a build that never saved its
+manifest is never mistaken for the output of another key; folders no manifest
+entry names are removed. The manifest is parsed as data and checked: a path
+in it that would leave the deal's folder makes the whole manifest count as
+empty.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -28,7 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2
+KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # becomes part of a folder name
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # no "..", no leading dot, no separators
 
 
 def file_digest(path: Path) -> str | None:
@@ -54,10 +66,8 @@ class OutputCache:
         try:
             data = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
             if data.get("format") == FORMAT:
-                self.entries = {
-                    slug: CachedDeal(e["key"], e["sources"], tuple(e["files"])) for slug, e in data["deals"].items()
-                }
-        except (OSError, ValueError, KeyError, TypeError):
+                self.entries = {slug: _entry(slug, e) for slug, e in data["deals"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.entries = {}
         self._dirty = False
 
@@ -69,14 +79,14 @@ class OutputCache:
         for path, digest in entry.sources.items():
             if file_digest(Path(path)) != digest:
                 return None
-        if not all((self._folder(slug) / f).is_file() for f in entry.files):
+        if not all((self._folder(slug, key) / f).is_file() for f in entry.files):
             return None
         return entry
 
     def store(self, slug: str, key: str, sources: list[Path], files: dict[str, bytes]) -> None:
         """Keep a freshly rendered deal's output (written to a new folder, then swapped in)."""
-        folder = self._folder(slug)
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder = self._folder(slug, key)
+        self._private(folder.parent)
         staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", dir=folder.parent))
         for relative, data in files.items():
             target = staging / relative
@@ -84,6 +94,9 @@ class OutputCache:
             target.write_bytes(data)
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(staging, folder)
+        previous = self.entries.get(slug)
+        if previous is not None and previous.key != key:
+            shutil.rmtree(self._folder(slug, previous.key), ignore_errors=True)
         digests = {str(p.resolve()): file_digest(p) or "" for p in sources}
         self.entries[slug] = CachedDeal(key, digests, tuple(sorted(files)))
         self._dirty = True
@@ -91,7 +104,7 @@ class OutputCache:
     def link_into(self, slug: str, target: Path) -> int:
         """Hard-link (or copy) the cached output of ``slug`` into ``target``; return the file count."""
         entry = self.entries[slug]
-        source = self._folder(slug)
+        source = self._folder(slug, entry.key)
         made: set[Path] = set()
         for relative in entry.files:
             destination = target / relative
@@ -109,7 +122,9 @@ class OutputCache:
         these deals aside, one rename each, so that :meth:`place` can move an
         unchanged deal back instead of making its folders and links again."""
         held = self._held()
-        shutil.rmtree(held, ignore_errors=True)  # left by a build that failed
+        # Left by a build that failed or was killed: its deals are rebuilt from the kept output.
+        shutil.rmtree(held, ignore_errors=True)
+        self._private(self.root)
         held.mkdir(parents=True, exist_ok=True)
         for slug in slugs:
             if slug in self.entries:
@@ -142,7 +157,7 @@ class OutputCache:
         }
         if found != set(entry.files):
             return False
-        source = self._folder(slug)
+        source = self._folder(slug, entry.key)
         for relative in entry.files:
             kept, there = os.stat(source / relative), os.stat(folder / relative)
             if (kept.st_ino, kept.st_dev) != (there.st_ino, there.st_dev):
@@ -150,29 +165,58 @@ class OutputCache:
         return True
 
     def forget_others(self, slugs: set[str]) -> None:
-        """Drop deals that no longer exist."""
+        """Drop deals that no longer exist, and output no entry names (from builds that were killed)."""
         for slug in set(self.entries) - slugs:
             del self.entries[slug]
-            shutil.rmtree(self._folder(slug), ignore_errors=True)
             self._dirty = True
+        kept = {self._folder(slug, entry.key).name for slug, entry in self.entries.items()}
+        deals = self.root / "deals"
+        if deals.is_dir():
+            for folder in os.scandir(deals):
+                if folder.name not in kept:
+                    shutil.rmtree(folder.path, ignore_errors=True)
 
     def save(self) -> None:
         if not self._dirty:
             return
-        self.root.mkdir(parents=True, exist_ok=True)
+        self._private(self.root)
         data = {
             "format": FORMAT,
             "deals": {
                 slug: {"key": e.key, "sources": e.sources, "files": list(e.files)} for slug, e in sorted(self.entries.items())
             },
         }
-        temporary = self.root / f".{MANIFEST}.tmp"
-        temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        temporary = self.root / f".{MANIFEST}.{os.getpid()}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(data, indent=1))
         os.replace(temporary, self.root / MANIFEST)
         self._dirty = False
 
-    def _folder(self, slug: str) -> Path:
-        return self.root / "deals" / slug
+    def _folder(self, slug: str, key: str) -> Path:
+        return self.root / "deals" / f"{slug}.{key[:16]}"
+
+    @staticmethod
+    def _private(folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(folder, 0o700)
 
     def _held(self) -> Path:
         return self.root / "held"
+
+
+def _entry(slug: str, data: dict) -> CachedDeal:
+    """One manifest entry, checked: the paths in it stay inside the deal's folders."""
+    key, sources, files = data["key"], data["sources"], data["files"]
+    if not (SLUG.match(slug) and isinstance(key, str) and KEY.match(key)):
+        raise ValueError(f"bad manifest entry {slug!r}")
+    if not (isinstance(sources, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in sources.items())):
+        raise ValueError(f"bad sources of {slug!r}")
+    if not (isinstance(files, list) and all(isinstance(f, str) and _safe(f) for f in files)):
+        raise ValueError(f"bad files of {slug!r}")
+    return CachedDeal(key, sources, tuple(files))
+
+
+def _safe(relative: str) -> bool:
+    """A path inside a deal's folder: relative, no ``..``, no hidden or empty steps."""
+    return all(SEGMENT.match(step) for step in relative.split("/"))
