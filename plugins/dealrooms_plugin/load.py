@@ -192,7 +192,9 @@ def load_deal(path: Path, *, deals_dir: Path | None = None, project_dir: Path | 
     try:
         deal = Deal.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_from_validation_error(exc, node))
+        # A value the reader already reported (a number too long to read) is not reported twice.
+        reported = {(p.file, p.line, p.path) for p in problems}
+        problems.extend(p for p in _from_validation_error(exc, node) if (p.file, p.line, p.path) not in reported)
     problems.extend(_check_references(data, node))
     logo = _check_logo(data, node, project_dir, problems)
     if logo:
@@ -296,7 +298,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, Node | None]:
         line = text.encode("utf-8")[: exc.position].count(b"\n") + 1
         character = exc.character if isinstance(exc.character, int) else ord(exc.character)
         problems.append(Problem(path, line, "", f"control character U+{character:04X} is not allowed in YAML",
-                                "delete it (it often comes from text copied out of a PDF, a spreadsheet or a terminal)"))
+                                "delete it; it often comes from text copied out of a PDF, a spreadsheet or a terminal"))
         return None, None
     except yaml.YAMLError as exc:
         problems.append(Problem(path, 1, "", f"YAML error: {exc}"))
@@ -688,10 +690,17 @@ def _close(word: str, candidates: Iterable[str]) -> list[str]:
     difflib compares every pair; a file repeating one wrong owner a thousand
     times, or ids of 10,000 characters, would otherwise cost seconds.
     """
-    choices = tuple(c for c in candidates if len(c) <= 100)
-    if len(word) > 100 or len(choices) > 2_000:
+    choices = tuple(c for c in candidates if len(c) <= 64)
+    if len(word) > 64 or len(choices) > 100:
         return []
     return _close_cached(word, choices)
+
+
+def _listing(names: Iterable[str], most: int = 12) -> str:
+    """``a, b, c`` for a message, cut short (with a count) when there are many."""
+    names = list(names)
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def _items(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
@@ -734,7 +743,7 @@ def _check_references(data: dict[str, Any], node: Node) -> list[Problem]:
     for i, item in _items(data, "milestones"):
         owner = item.get("owner")
         if isinstance(owner, str) and owner not in people and owner not in OWNER_SIDES:
-            known = ", ".join(people) or "none yet"
+            known = _listing(people) or "none yet"
             close = _close(owner, list(people) + list(OWNER_SIDES))
             problem(("milestones", i, "owner"), f"unknown person {owner!r} (people are: {known})",
                     f"did you mean {close[0]!r}?" if close else "use a person id from people:, or buyer, seller or partner")
@@ -747,12 +756,12 @@ def _check_references(data: dict[str, Any], node: Node) -> list[Problem]:
             elif dep not in milestones:
                 close = _close(dep, list(milestones))
                 problem(("milestones", i, "after", j), f"unknown milestone {dep!r}",
-                        f"did you mean {close[0]!r}?" if close else f"milestones are: {', '.join(milestones)}")
+                        f"did you mean {close[0]!r}?" if close else f"milestones are: {_listing(milestones)}")
         linked = item.get("goals")
         for j, goal in enumerate(linked if isinstance(linked, list) else []):
             if isinstance(goal, str) and goal not in goals:
                 problem(("milestones", i, "goals", j), f"unknown goal {goal!r}",
-                        f"goals are: {', '.join(goals)}" if goals else "add the goal under goals: first")
+                        f"goals are: {_listing(goals)}" if goals else "add the goal under goals: first")
         status, done_on = item.get("status"), item.get("done_on")
         if done_on is not None and status != "done":
             problem(("milestones", i, "done_on"), f"done_on is set but status is {status or 'not_started'!r}",
