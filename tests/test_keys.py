@@ -132,3 +132,24 @@ def test_entries_of_the_first_format_are_swept(tmp_path: Path) -> None:
     legacy.write_text(json.dumps({"v": 1, "iterations": ITERATIONS, "salt": "AA==", "key": "raw key"}))
     cache.put("acme", PASSWORD, a_key())
     assert not legacy.exists()
+
+
+def test_a_passed_check_is_remembered_per_password_and_rules_and_goes_with_the_password(tmp_path: Path) -> None:
+    cache = cache_at(tmp_path / "cache")
+    assert not cache.passed("acme", PASSWORD, ITERATIONS, "rules-1")
+    cache.put("acme", PASSWORD, a_key())
+    cache.mark_passed("acme", PASSWORD, ITERATIONS, "rules-1")
+    assert cache.passed("acme", PASSWORD, ITERATIONS, "rules-1")
+    assert not cache.passed("acme", PASSWORD, ITERATIONS, "rules-2")  # new rules or deal words: judged again
+    assert not cache.passed("acme", OTHER, ITERATIONS, "rules-1")
+    assert not cache.passed("other", PASSWORD, ITERATIONS, "rules-1")
+    # Another machine's cache (another secret) cannot vouch for anything here.
+    shutil.copytree(cache.folder, tmp_path / "copy" / "keys")
+    assert not cache_at(tmp_path / "copy", secret=tmp_path / "x" / "key-cache.secret").passed(
+        "acme", PASSWORD, ITERATIONS, "rules-1")
+    cache.put("acme", OTHER, a_key(2))  # the password changed: its marks go with its key
+    assert not cache.passed("acme", PASSWORD, ITERATIONS, "rules-1")
+    assert [e.suffix for e in entries(cache)] == [".key"]
+    cache.mark_passed("acme", OTHER, ITERATIONS, "rules-1")
+    cache.forget("acme")
+    assert entries(cache) == []

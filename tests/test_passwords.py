@@ -256,3 +256,30 @@ def test_a_failing_build_never_shows_the_passwords(example: Path, monkeypatch: p
     for text in (caplog.text, published.stdout, published.stderr):
         for password in given.values():
             assert password not in text
+
+
+def test_builds_judge_a_password_again_only_when_it_or_the_deal_words_change(
+        example: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    given = {slug: f"unlock-{slug}-7319-Zq" for slug in slugs(example)}
+    for slug, password in given.items():
+        monkeypatch.setenv(passwords.env_name(slug), password)
+    judged: list[str] = []
+    real = passwords.weakness
+
+    def counting(password: str, known=None):  # type: ignore[no-untyped-def]
+        judged.append(password)
+        return real(password, known)
+
+    monkeypatch.setattr(passwords, "weakness", counting)
+    build_site(example)
+    assert sorted(judged) == sorted(given.values())
+    judged.clear()
+    build_site(example)
+    assert judged == []  # zxcvbn's milliseconds per deal are paid once per password, not per build
+    # A new person in one deal: new words a guesser would try, so that deal's password is judged again.
+    deal_file = example / "dealrooms" / "kestrel-freight.yml"
+    text = deal_file.read_text(encoding="utf-8")
+    deal_file.write_text(text.replace("people:\n", "people:\n  - {id: zq, name: Ulla Zqvist, side: buyer, title: Ops}\n", 1),
+                         encoding="utf-8")
+    build_site(example)
+    assert judged == [given["kestrel-freight"]]

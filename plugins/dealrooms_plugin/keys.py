@@ -98,8 +98,9 @@ def default_secret_file() -> Path:
 
 SECRET_BYTES = 32
 CACHE_FORMAT = 2
-# <HMAC(slug) 32 hex>-<HMAC(slug, password, parameters) 64 hex>.key
-_ENTRY = re.compile(r"^[0-9a-f]{32}-[0-9a-f]{64}\.key$")
+# <HMAC(slug) 32 hex>-<HMAC(slug, password, parameters) 64 hex>.key, and that
+# entry's <stem>.<HMAC(stem, rules) 32 hex>.ok when its password passed a check.
+_ENTRY = re.compile(r"^[0-9a-f]{32}-[0-9a-f]{64}(\.key|\.[0-9a-f]{32}\.ok)$")
 # Entries of the first format: raw keys under an unsalted SHA-256 name.
 _LEGACY_ENTRY = re.compile(r"^[0-9a-f]{64}\.json$")
 
@@ -122,7 +123,7 @@ class KeyCache:
       copied under another name, or changed, does not open.
 
     A changed password or iteration count misses the cache and gets a new salt
-    and key; the deal's other entries are deleted then, and by
+    and key; the deal's other entries (and marks, see :meth:`passed`) are deleted then, and by
     :meth:`forget` (``dealrooms password SLUG --rotate``). Folder mode 0700,
     files 0600, written atomically. A cache that cannot be read or written only
     costs time. Disable with ``DEALROOMS_KEY_CACHE=off``.
@@ -154,14 +155,50 @@ class KeyCache:
     def _prefix(self, naming: bytes, slug: str) -> str:
         return hmac.new(naming, b"slug\0" + slug.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
-    def _name(self, naming: bytes, slug: str, password: str, iterations: int) -> str:
+    def _stem(self, naming: bytes, slug: str, password: str, iterations: int) -> str:
         material = json.dumps(
             {"v": VERSION, "kdf": KDF, "iterations": iterations, "slug": slug,
              "password": normalise_password(password).decode("utf-8")},
             sort_keys=True,
         ).encode("utf-8")
         entry = hmac.new(naming, b"entry\0" + material, hashlib.sha256).hexdigest()
-        return f"{self._prefix(naming, slug)}-{entry}.key"
+        return f"{self._prefix(naming, slug)}-{entry}"
+
+    def _name(self, naming: bytes, slug: str, password: str, iterations: int) -> str:
+        return self._stem(naming, slug, password, iterations) + ".key"
+
+    def _mark(self, naming: bytes, slug: str, password: str, iterations: int, rules: str) -> str:
+        stem = self._stem(naming, slug, password, iterations)
+        tag = hmac.new(naming, b"passed\0" + stem.encode() + b"\0" + rules.encode("utf-8"), hashlib.sha256)
+        return f"{stem}.{tag.hexdigest()[:32]}.ok"
+
+    def passed(self, slug: str, password: str, iterations: int, rules: str) -> bool:
+        """Whether this password of this deal passed the check described by ``rules`` on this machine before.
+
+        Judging a password costs milliseconds, which add up over thousands of
+        deals built again and again with the same passwords. Only this
+        machine's secret can name a mark, so a planted file passes nothing.
+        """
+        keys = self._secret_keys(create=False) if self.enabled else None
+        return keys is not None and (self.folder / self._mark(keys[0], slug, password, iterations, rules)).is_file()
+
+    def mark_passed(self, slug: str, password: str, iterations: int, rules: str) -> None:
+        """Remember that the password passed ``rules`` (an empty file; earlier marks of it go)."""
+        if not self.enabled:
+            return
+        try:
+            keys = self._secret_keys(create=True)
+            if keys is None:
+                return
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            mark = self._mark(keys[0], slug, password, iterations, rules)
+            stem = mark.split(".", 1)[0]
+            for name in os.listdir(self.folder):
+                if name.startswith(stem + ".") and name.endswith(".ok") and name != mark:
+                    (self.folder / name).unlink(missing_ok=True)
+            _write_private(self.folder / mark, b"")
+        except OSError:
+            pass
 
     def get(self, slug: str, password: str, iterations: int) -> DealKey | None:
         """The cached key of this deal, password and iteration count; None on a miss."""
@@ -196,7 +233,7 @@ class KeyCache:
             data = json.dumps({"v": key.version, "iterations": key.iterations, "salt": _b64(key.salt), "key": _b64(key.key)})
             nonce = secrets.token_bytes(12)
             _write_private(self.folder / name, nonce + AESGCM(keys[1]).encrypt(nonce, data.encode("utf-8"), _aad(name)))
-            self._remove(keys[0], slug, keep=name)
+            self._remove(keys[0], slug, keep=name.removesuffix(".key"))
         except OSError:
             pass
 
@@ -214,7 +251,7 @@ class KeyCache:
             return 0
         for name in names:
             # Entries of the first format hold raw keys: they go whenever the cache is written.
-            mine = name.startswith(prefix) and _ENTRY.match(name) and name != keep
+            mine = name.startswith(prefix) and _ENTRY.match(name) and not (keep and name.startswith(keep + "."))
             if mine or _LEGACY_ENTRY.match(name):
                 try:
                     (self.folder / name).unlink()

@@ -18,6 +18,8 @@ password, except ``dealrooms password``, whose job is to show it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import secrets
@@ -27,6 +29,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Mapping
 
@@ -135,6 +138,12 @@ def deal_words(slug: str, deal: Deal | None) -> dict[str, str]:
         for word in (lowered, *joined, *parts):
             words.setdefault(word, label)
     return words
+
+
+def rules(known: Mapping[str, str]) -> str:
+    """What a verdict of :func:`weakness` depends on besides the password: changes when any of it does."""
+    return hashlib.sha256(json.dumps(
+        [sorted(known), MIN_LENGTH, MIN_SCORE, MAX_JUDGED, metadata.version("zxcvbn")]).encode("utf-8")).hexdigest()
 
 
 def weakness(password: str, known: Mapping[str, str] | None = None) -> str | None:

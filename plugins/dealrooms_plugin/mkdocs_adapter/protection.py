@@ -21,7 +21,7 @@ from mkdocs.structure.files import File
 from .. import passwords
 from ..catalog import Catalog
 from ..errors import DealroomsError, display_path
-from ..keys import DealKey, deal_keys
+from ..keys import DealKey, KeyCache, deal_keys
 from ..protect import DEFAULT_COLOR, Brand, UnlockPage, seal_deal
 
 log = get_plugin_logger("dealrooms")
@@ -63,9 +63,22 @@ class Protection:
         missing = [(slug, catalog.deals[slug].deal) for slug, a in access.items() if a.protected and a.password is None]
         if missing:
             raise PluginError(passwords.missing_message(missing, secrets_file))
-        weak = [(slug, a, passwords.weakness(a.password, passwords.deal_words(slug, catalog.deals[slug].deal)))
-                for slug, a in access.items() if a.password]
-        weak = [(slug, a, why) for slug, a, why in weak if why]
+        iterations = int(options.kdf_iterations)
+        cache = KeyCache()
+        weak, passed = [], []
+        for slug, a in access.items():
+            if not a.password:
+                continue
+            words = passwords.deal_words(slug, catalog.deals[slug].deal)
+            stamp = passwords.rules(words)
+            # zxcvbn costs milliseconds per deal: a password already judged by the same rules is not judged again.
+            if cache.passed(slug, a.password, iterations, stamp):
+                continue
+            why = passwords.weakness(a.password, words)
+            if why:
+                weak.append((slug, a, why))
+            else:
+                passed.append((slug, a.password, stamp))
         if weak:
             # The reasons describe a password and never quote it: this goes to the build log and CI output.
             lines = [f"  {slug}: the password from {a.source} is {why}" for slug, a, why in weak]
@@ -88,11 +101,12 @@ class Protection:
             brand_file = (logo, source)
         try:
             brand = Brand(options.brand_name, logo, options.brand_color or _theme_color(config))
-            iterations = int(options.kdf_iterations)
             overrides = [Path(config.theme.custom_dir) / "dealrooms"] if config.theme.custom_dir else []
             unlock = UnlockPage(brand, overrides)
             protected = {slug: a.password for slug, a in access.items() if a.password}
-            keys = deal_keys(protected, iterations=iterations)  # type: ignore[arg-type]
+            keys = deal_keys(protected, iterations=iterations, cache=cache)  # type: ignore[arg-type]
+            for slug, password, stamp in passed:
+                cache.mark_passed(slug, password, iterations, stamp)
         except DealroomsError as exc:
             raise PluginError(str(exc)) from None
         logo_stamp = hashlib.sha256(brand_file[1].read_bytes()).hexdigest() if brand_file else ""
