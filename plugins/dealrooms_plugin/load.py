@@ -482,7 +482,7 @@ def _load_with_templates(
         # Classified by its path as written, a linked file would count as a deal
         # (or template) while its content lives elsewhere: a CRM export, /etc.
         problems.append(Problem(path, 1, "", f"this file leads outside the project (to {outside})",
-                                f"copy the file into {display_path(project_dir)} instead of linking to it"))
+                                "copy the file into the project instead of linking to it"))
         return None, Node((path, 1))
     data, node = read_yaml(path, problems)
     if node is None:
