@@ -35,7 +35,7 @@ def check(paths: tuple[Path, ...], config_file: Path) -> None:
     problems = 0
     for path in files:
         try:
-            load_deal(path, deals_dir=_deals_dir_for(path, config_file))
+            load_deal(path, **_folders_for(path, config_file))
         except InvalidDeal as exc:
             problems += len(exc.problems)
             for problem in exc.problems:
@@ -199,13 +199,16 @@ def _deal_files(paths: tuple[Path, ...], config_file: Path) -> list[Path]:
     return files
 
 
-def _deals_dir_for(path: Path, config_file: Path) -> Path:
-    """Templates live in the deals folder; a file elsewhere uses its own folder."""
+def _folders_for(path: Path, config_file: Path) -> dict[str, Path]:
+    """Templates live in the deals folder, inside the project; a file elsewhere uses its own folder."""
     try:
-        deals_dir = read_settings(config_file).deals_dir
+        settings = read_settings(config_file)
     except DealroomsError:
-        return path.parent
-    return deals_dir if path.resolve().parent == deals_dir.resolve() else path.parent
+        return {"deals_dir": path.parent}
+    # The folder the file is listed in, not where a link leads: a linked deal file is still checked as a deal.
+    if os.path.realpath(os.path.dirname(os.path.abspath(path))) == os.path.realpath(settings.deals_dir):
+        return {"deals_dir": settings.deals_dir, "project_dir": settings.root}
+    return {"deals_dir": path.parent}
 
 
 def run() -> None:
