@@ -154,7 +154,7 @@ def weakness(password: str, known: Mapping[str, str] | None = None) -> str | Non
     """
     password = password.strip()
     if len(password) < MIN_LENGTH:
-        return f"too short ({len(password)} characters; at least {MIN_LENGTH} needed)"
+        return f"too short (at least {MIN_LENGTH} characters needed)"  # not its length: logs are shared
     known = known or {}
     result = zxcvbn(password[:MAX_JUDGED], user_inputs=list(known))
     if result["score"] >= MIN_SCORE:
