@@ -24,6 +24,14 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Key cache and its machine secret in a temporary folder, never the real home (builds in subprocesses too)."""
+    home = tmp_path_factory.mktemp("user")
+    os.environ.setdefault("XDG_DATA_HOME", str(home / "data"))
+    os.environ.setdefault("XDG_CACHE_HOME", str(home / "cache"))
+
+
 @pytest.fixture(autouse=True)
 def pinned_today(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DEALROOMS_TODAY", TODAY)
