@@ -28,8 +28,8 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def private_user_folders(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Key cache and its machine secret in a temporary folder, never the real home (builds in subprocesses too)."""
     home = tmp_path_factory.mktemp("user")
-    os.environ.setdefault("XDG_DATA_HOME", str(home / "data"))
-    os.environ.setdefault("XDG_CACHE_HOME", str(home / "cache"))
+    os.environ["XDG_DATA_HOME"] = str(home / "data")
+    os.environ["XDG_CACHE_HOME"] = str(home / "cache")
 
 
 @pytest.fixture(autouse=True)
