@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import pickle
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -58,19 +62,62 @@ def test_theme_override_change_renders_again(project: Path) -> None:
 
 
 def test_catalog_cache_reuses_validated_deals(project: Path) -> None:
-    cache = project / "cache.pickle"
+    cache = project / "cache.json"
     first = Catalog(project / "dealrooms", cache)
     first.refresh()
     first.save()
     second = Catalog(project / "dealrooms", cache)
     second.refresh()
-    assert second.deals["kestrel-freight"] is not first.deals["kestrel-freight"]  # unpickled, not re-parsed...
+    assert second.deals["kestrel-freight"] is not first.deals["kestrel-freight"]  # read from the cache, not re-parsed...
     assert second.deals["kestrel-freight"].deal == first.deals["kestrel-freight"].deal
     deal = project / "dealrooms" / "kestrel-freight.yml"
     deal.write_text(deal.read_text().replace("owner: marta", "owner: nobody"))
     third = Catalog(project / "dealrooms", cache)
     third.refresh()  # ...and a changed file is validated again
     assert "kestrel-freight" in third.problems
+
+
+class _Planted:
+    """Unpickling this runs a shell command: what a planted cache file could do."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_planted_cache_file_runs_nothing_and_the_cache_is_private(project: Path, tmp_path: Path) -> None:
+    set_plugin_options(project, protect=False)
+    marker = tmp_path / "code-ran"
+    cache = project / ".cache" / "dealrooms"
+    cache.mkdir(parents=True)
+    payload = pickle.dumps({"format": ("dealrooms-catalog", 1, "x"), "deals": _Planted(marker)})
+    for name in ("catalog.pickle", "catalog.json"):
+        (cache / name).write_bytes(payload)
+    build_in_new_process(project)
+    assert not marker.exists(), "the cache file ran code"
+    assert not (cache / "catalog.pickle").exists()  # old plain-text deal data is removed, never read
+    data = json.loads((cache / "catalog.json").read_text(encoding="utf-8"))  # data, parsed
+    assert set(data["deals"]) == {str(project / "dealrooms" / f"{s}.yml") for s in ("halden-health", "kestrel-freight", "marlow-vine")}
+    assert stat.S_IMODE((cache / "catalog.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert stat.S_IMODE((cache / "output").stat().st_mode) == 0o700
+
+
+def test_a_tampered_cache_record_is_validated_again(project: Path) -> None:
+    cache = project / "cache.json"
+    first = Catalog(project / "dealrooms", cache)
+    first.refresh()
+    first.save()
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    record = data["deals"][str(project / "dealrooms" / "kestrel-freight.yml")]
+    record["deal"]["deal"]["target_date"] = {"not": "a date"}  # what the model would never accept
+    record["deal"]["people"][0]["name"] = "Planted Name"
+    cache.write_text(json.dumps(data), encoding="utf-8")
+    second = Catalog(project / "dealrooms", cache)
+    second.refresh()
+    assert second.deals["kestrel-freight"].deal == first.deals["kestrel-freight"].deal  # parsed from the YAML again
 
 
 def test_refresh_of_touched_deal_files_looks_only_at_them(project: Path) -> None:

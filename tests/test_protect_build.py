@@ -105,8 +105,23 @@ def test_independent_decryption_recovers_the_plain_pages(built) -> None:  # type
             assert payload["html"].encode("utf-8") == (plain / slug / page).read_bytes(), f"{slug}/{page}"
         key = derive(passwords[slug], lock)
         for path, blob in payload["files"].items():
-            assert open_item(key, path, (site / slug / blob).read_bytes()) == (plain / slug / path).read_bytes()
+            plain_file = plain / slug / path
+            expected = plain_file.read_bytes() if plain_file.exists() or path != "assets/logo.svg" else b""
+            assert open_item(key, path, (site / slug / blob).read_bytes()) == expected
         assert "search/search_index.json" in payload["files"] and "sitemap.xml" in payload["files"]
+
+
+def test_every_sealed_deal_has_the_same_set_of_files(built) -> None:  # type: ignore[no-untyped-def]
+    """Whether a deal has a logo must not show: one without gets an empty one, sealed like the rest."""
+    project, site, plain, passwords = built
+    counts = {slug: len(list((site / slug / "blobs").iterdir())) for slug in slugs(project)}
+    assert len(set(counts.values())) == 1, counts
+    without = [slug for slug in slugs(project) if not list((plain / slug).glob("assets/logo.*"))]
+    assert without, "the examples should include a deal without a logo"
+    for slug in without:
+        lock, payload = open_page(passwords[slug], (site / slug / "index.html").read_bytes())
+        blob = payload["files"]["assets/logo.svg"]
+        assert open_item(derive(passwords[slug], lock), "assets/logo.svg", (site / slug / blob).read_bytes()) == b""
 
 
 def test_each_deal_has_its_own_salt_and_key(built) -> None:  # type: ignore[no-untyped-def]

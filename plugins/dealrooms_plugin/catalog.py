@@ -7,23 +7,33 @@ it to keep the cost of an edit independent of the number of deals.
 
 With a ``cache_file``, validated deals also survive the process: a new build
 reuses a deal whose input files have the same content hashes as when it was
-validated, without parsing it again (parsing is most of the cost of a deal
-that is not re-rendered).
+validated, without parsing its YAML again (parsing is most of the cost of a
+deal that is not re-rendered).
+
+The cache file is JSON, parsed and validated again through the deal model
+when read: a planted or damaged file can at worst cost a re-parse, never run
+code. It holds deal data in plain text, so it is written readable by its
+owner only (0600, in a 0700 folder).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import os
-import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 from . import __version__
-
 from .errors import InvalidDeal, Problem
 from .load import LoadedDeal, discover_deals, is_deal_name, load_deal, slug_of
+from .model import Deal, TargetOffset
 
 Stamp = tuple[int, int]  # (mtime_ns, size)
 
@@ -53,7 +63,7 @@ class Changes:
         return bool(self.changed or self.removed)
 
 
-CACHE_FORMAT = ("dealrooms-catalog", 1, __version__)
+CACHE_FORMAT = ["dealrooms-catalog", 2, __version__]
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -90,7 +100,9 @@ class Catalog:
     cache_file: Path | None = None
     shard: tuple[int, int] | None = None
     entries: dict[str, Entry] = field(default_factory=dict)
-    _persisted: dict[Path, tuple[tuple[tuple[Path, str | None], ...], LoadedDeal]] | None = None
+    project_dir: Path | None = None  # symlinks leaving it are refused (see load_deal)
+    _persisted: dict[str, dict[str, Any]] | None = None  # the cache file's records by deal path
+    _reused: dict[str, LoadedDeal] = field(default_factory=dict)  # deals taken from those records
 
     def refresh(self, touched: Iterable[Path] | None = None) -> Changes:
         """Bring the catalog up to date with the folder; say which deals changed.
@@ -104,7 +116,8 @@ class Catalog:
             some = self._touched_deals(touched)
             if some is not None:
                 return self._refresh_some(some)
-        paths = {slug_of(p): p for p in discover_deals(self.deals_dir) if in_shard(slug_of(p), self.shard)}
+        paths = {slug_of(p): p for p in discover_deals(self.deals_dir, project_dir=self.project_dir)
+                 if in_shard(slug_of(p), self.shard)}
         removed = tuple(sorted(set(self.entries) - set(paths)))
         for slug in removed:
             del self.entries[slug]
@@ -159,7 +172,7 @@ class Catalog:
             stamps[path] = stamp_before
             return Entry(path, stamps, reused, [])
         try:
-            loaded = load_deal(path, deals_dir=self.deals_dir)
+            loaded = load_deal(path, deals_dir=self.deals_dir, project_dir=self.project_dir)
         except InvalidDeal as exc:
             # Templates that failed to load are unknown here: watch the file
             # itself and the templates folder, so fixing either retries.
@@ -176,37 +189,41 @@ class Catalog:
         if self.cache_file is None:
             return None
         if self._persisted is None:
-            self._persisted = {}
-            try:
-                with open(self.cache_file, "rb") as f:
-                    data = pickle.load(f)  # our own cache file, next to the build's other caches
-                if data.get("format") == CACHE_FORMAT:
-                    self._persisted = data["deals"]
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError):
-                pass
-        cached = self._persisted.get(path)
-        if cached is None:
+            self._persisted = _read_cache(self.cache_file)
+        record = self._persisted.get(str(path))
+        if record is None:
             return None
-        digests, loaded = cached
-        if all(_digest(source) == digest for source, digest in digests):
-            return loaded
-        return None
+        try:
+            if not all(_digest(Path(source)) == digest for source, digest in record["sources"]):
+                return None
+            deal = Deal.model_validate(record["deal"])  # checked again: the file is data, never trusted
+            loaded = LoadedDeal(record["slug"], path, deal, tuple(Path(s) for s, _ in record["sources"]),
+                                record["digest"], Path(record["logo"]) if record["logo"] else None)
+        except (KeyError, TypeError, ValueError, ValidationError):
+            return None
+        if loaded.slug != slug_of(path) or not isinstance(loaded.digest, str):
+            return None
+        self._reused[str(path)] = loaded
+        return loaded
 
     def save(self) -> None:
         """Persist the valid deals for the next process (when a ``cache_file`` is set)."""
         if self.cache_file is None:
             return
-        valid = [e for e in self.entries.values() if e.deal is not None]
-        if self._persisted is not None and all(self._persisted.get(e.path, (None, None))[1] is e.deal for e in valid) \
-                and len(self._persisted) == len(valid):
+        valid = {str(e.path): e.deal for e in self.entries.values() if e.deal is not None}
+        persisted = self._persisted or {}
+        if set(valid) == set(persisted) and all(self._reused.get(p) is loaded for p, loaded in valid.items()):
             return  # every deal came from the cache file as it is: nothing to write
-        deals = {e.path: (tuple((source, _digest(source)) for source in e.deal.sources), e.deal) for e in valid}
-        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.cache_file.with_suffix(".tmp")
-        with open(temporary, "wb") as f:
-            pickle.dump({"format": CACHE_FORMAT, "deals": deals}, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, self.cache_file)
-        self._persisted = deals
+        records = {}
+        for key, loaded in valid.items():
+            if self._reused.get(key) is loaded and key in persisted:
+                records[key] = persisted[key]  # as read: no need to encode it again
+            else:
+                records[key] = _record(loaded)
+        _write_private(self.cache_file, json.dumps({"format": CACHE_FORMAT, "deals": records},
+                                                   ensure_ascii=False, separators=(",", ":")))
+        self._persisted = records
+        self._reused = dict(valid)
 
     @property
     def deals(self) -> dict[str, LoadedDeal]:
@@ -215,3 +232,54 @@ class Catalog:
     @property
     def problems(self) -> dict[str, list[Problem]]:
         return {slug: e.problems for slug, e in sorted(self.entries.items()) if e.problems}
+
+
+# --- the cache file -----------------------------------------------------------
+
+
+def _record(loaded: LoadedDeal) -> dict[str, Any]:
+    """One deal as plain JSON data: what it was made from, and the validated model."""
+    return {
+        "slug": loaded.slug,
+        "sources": [[str(source), _digest(source)] for source in loaded.sources],
+        "digest": loaded.digest,
+        "logo": str(loaded.logo) if loaded.logo else None,
+        "deal": _plain(loaded.deal),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A validated model as the input that validates to it again (dates and offsets as written)."""
+    if isinstance(value, BaseModel):
+        return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (TargetOffset, Decimal)):
+        return str(value)
+    return value
+
+
+def _read_cache(cache_file: Path) -> dict[str, dict[str, Any]]:
+    """The records of a cache file written by this version; anything else reads as empty."""
+    try:
+        data = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT or not isinstance(data.get("deals"), dict):
+        return {}
+    return {k: v for k, v in data["deals"].items() if isinstance(v, dict)}
+
+
+def _write_private(target: Path, text: str) -> None:
+    """Write ``text`` readable by its owner only, atomically (0600 file in a 0700 folder)."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(temporary, 0o600)  # O_CREAT's mode only applies to a new file
+    os.replace(temporary, target)

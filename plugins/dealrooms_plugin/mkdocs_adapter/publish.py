@@ -7,6 +7,12 @@ renames in quick succession. A failed build (invalid deal, missing password)
 leaves the previous output untouched. Deals that no longer exist vanish with
 the old folder. ``--zip`` writes one self-contained ``<slug>.zip`` per deal
 (the deal's folder plus the shared assets) for upload to any static host.
+
+A publish holds the project's build lock from start to end, so two of them
+(or a publish and a build) run one after the other. Staging folders left by
+a publish that was killed are removed by the next one. Every file in a zip
+must be part of the build's output (:mod:`..outputs`), and carries the
+build's time, so a zip does not tell when each deal last changed.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import ctypes
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 import zipfile
@@ -22,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..buildlock import BuildLock
 from ..errors import DealroomsError, display_path
+from ..outputs import AllowedOutputs
 
 DEFAULT_ZIP_DIR = "dist"
 
@@ -81,32 +90,43 @@ def publish(
             config = load_config(str(config_file))
         except (ConfigurationError, Abort) as exc:
             raise DealroomsError(f"{display_path(config_file)}: {exc}") from None
+        dealrooms = config.plugins.get("dealrooms")
+        if dealrooms is None:
+            raise DealroomsError(f"{display_path(config_file)}: the dealrooms plugin is not enabled")
         if shard:
-            dealrooms = config.plugins.get("dealrooms")
-            if dealrooms is None:
-                raise DealroomsError(f"{display_path(config_file)}: the dealrooms plugin is not enabled")
             dealrooms.config["shard"] = shard
-        target = Path(config.site_dir).resolve()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.publish-", dir=target.parent))
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; a web server must read the site
-        config["site_dir"] = str(staging)
+        lock = BuildLock(dealrooms.cache_dir(config))
+        lock.acquire(notify=lambda message: print(message, file=sys.stderr, flush=True))
         try:
-            build(config)
-        except BaseException as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            errors = collector.lines(logging.ERROR) or [str(exc) or type(exc).__name__]
-            raise DealroomsError(
-                f"the build failed; the published site in {display_path(target)} was left untouched.\n"
-                + "\n".join(errors)
-            ) from None
+            return _publish_locked(config, dealrooms, collector, build, started, make_zips, zip_dir)
+        finally:
+            lock.release_all()
     finally:
         logger.removeHandler(collector)
 
-    plugin = config.plugins.get("dealrooms")
-    deals = sorted(plugin.catalog.deals) if plugin is not None and plugin.catalog is not None else []
+
+def _publish_locked(config, plugin, collector: _Collector, build, started: float,  # type: ignore[no-untyped-def]
+                    make_zips: bool, zip_dir: Path | None) -> Report:
+    """The publish itself, while this process holds the project's build lock."""
+    target = Path(config.site_dir).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(target)  # no other publish runs now: what is left was killed
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.publish-", dir=target.parent))
+    os.chmod(staging, 0o755)  # mkdtemp makes it private; a web server must read the site
+    config["site_dir"] = str(staging)
+    try:
+        build(config)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        errors = collector.lines(logging.ERROR) or [str(exc) or type(exc).__name__]
+        raise DealroomsError(
+            f"the build failed; the published site in {display_path(target)} was left untouched.\n"
+            + "\n".join(errors)
+        ) from None
+
+    deals = sorted(plugin.catalog.deals) if plugin.catalog is not None else []
     protection = getattr(plugin, "protection", None)
     old = _deal_folders(target) if target.is_dir() else set()
     base = urlsplit(config.site_url).path if config.site_url else "/"
@@ -123,7 +143,8 @@ def publish(
     report = Report(target, reports, sorted(old - set(deals)), warnings=collector.lines(logging.WARNING))
     if make_zips:
         folder = zip_dir or Path(config.config_file_path).parent / DEFAULT_ZIP_DIR
-        report.zips = write_zips(target, deals, folder, stale=report.removed)
+        report.zips = write_zips(target, deals, folder, stale=report.removed, allowed=plugin.allowed,
+                                 when=plugin.build_time)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -131,6 +152,14 @@ def publish(
 def _deal_folders(site: Path) -> set[str]:
     """Folders of a built site that hold a deal (all but the shared assets and search)."""
     return {p.name for p in site.iterdir() if p.is_dir() and p.name not in ("assets", "search") and (p / "index.html").is_file()}
+
+
+def _remove_stale(target: Path) -> None:
+    """Staging and old folders of publishes that were killed before they cleaned up."""
+    for pattern in (f".{target.name}.publish-*", f".{target.name}.old-*"):
+        for leftover in target.parent.glob(pattern):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -159,20 +188,41 @@ def _swap(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_zips(site: Path, deals: list[str], folder: Path, *, stale: list[str] = ()) -> list[Path]:
-    """One ``<slug>.zip`` per deal: its folder plus everything shared, ready to upload as a site."""
+def write_zips(
+    site: Path, deals: list[str], folder: Path, *, allowed: AllowedOutputs, when: float,
+    stale: list[str] = (),  # type: ignore[assignment]
+) -> list[Path]:
+    """One ``<slug>.zip`` per deal: its folder plus everything shared, ready to upload as a site.
+
+    Each zip holds exactly the build's shared files and that deal's own ones
+    (``allowed``), every member dated ``when``; a file of the site that is not
+    part of the build's output stops it before any zip is written.
+    """
+    found = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file() or p.is_symlink()}
+    strays = sorted(path for path in found if not allowed.allows(path) or (site / path).is_symlink())
+    if strays:
+        raise DealroomsError(
+            f"{display_path(site)}: {len(strays)} file(s) are not part of the build's output; no zip was written:\n"
+            + "\n".join(f"  {path}" for path in strays[:20])
+            + "\nRun `dealrooms publish` again: a fresh build replaces the folder."
+        )
     folder.mkdir(parents=True, exist_ok=True)
-    others = set(deals)
-    shared = [p for p in site.rglob("*") if p.is_file() and p.relative_to(site).parts[0] not in others]
+    for leftover in folder.glob(".*.zip.tmp"):  # from a publish that was killed while writing
+        leftover.unlink(missing_ok=True)
+    stamp = time.localtime(max(when, 315532800))[:6]  # zip dates start in 1980
     out = []
     for slug in deals:
         target = folder / f"{slug}.zip"
         tmp = folder / f".{slug}.zip.tmp"
-        members = sorted(shared + [p for p in (site / slug).rglob("*") if p.is_file()])
+        members = [path for path in allowed.members(slug) if path in found]
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
             for path in members:
-                archive.write(path, path.relative_to(site).as_posix())
+                info = zipfile.ZipInfo(path, date_time=stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, (site / path).read_bytes(), compresslevel=6)
         os.replace(tmp, target)
+        os.utime(target, (when, when))
         out.append(target)
     for slug in stale:
         (folder / f"{slug}.zip").unlink(missing_ok=True)
