@@ -104,3 +104,28 @@ def test_tabs_navigate_between_the_five_pages(browser, server: StaticServer) -> 
     page.locator(".md-tabs__link", has_text="Proposal").click()
     page.wait_for_url("**/marlow-vine/proposal/")
     assert "Expired on" in page.locator(".dr-validity").first.inner_text()
+
+
+CSP_WATCH = """window.__violations = [];
+document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"""
+
+
+def test_material_works_under_the_content_security_policy(browser, server: StaticServer) -> None:
+    """Search, tabs and the Dealrooms script run with the policy in place, and nothing trips it."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    page.add_init_script(CSP_WATCH)
+    page.goto(server.url + "kestrel-freight/", wait_until="networkidle")
+    assert page.locator('meta[http-equiv="Content-Security-Policy"]').count() == 1
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially("questionnaire", delay=20)
+    page.locator(".md-search-result__item").first.wait_for(timeout=10_000)  # the search worker ran
+    page.keyboard.press("Escape")
+    page.locator(".md-tabs__link", has_text="Proposal").click()
+    page.wait_for_url("**/kestrel-freight/proposal/")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".dr-validity").first.inner_text().startswith("Valid until")  # dealrooms.js ran
+    assert page.evaluate("window.__violations") == []
+    assert not [m for m in console if "Content Security Policy" in m], console
