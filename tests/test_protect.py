@@ -1,19 +1,24 @@
-"""The sealing engine: keys, items and seal_deal, without MkDocs (the key cache: test_keys.py)."""
+"""The sealing engine: keys, items and seal_deal, without MkDocs (the key cache: test_keys.py);
+one whole protected build checks that padding hides the plan's length on real pages."""
 
 from __future__ import annotations
 
 import base64
 import json
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from dealrooms_plugin import protect
+from dealrooms_plugin import csp, protect
 from dealrooms_plugin.errors import DealroomsError
 from dealrooms_plugin import keys
 from dealrooms_plugin.keys import DealKey
 from dealrooms_plugin.protect import Brand, UnlockPage, seal_deal
-from protectutil import lock_of, open_item, open_page
+from buildutil import build_site
+from protectutil import copy_project, lock_of, open_item, open_page, set_passwords, slugs
 
 PASSWORD = "tulip-ferry-crane-wafer-sonic-42"
 SALT = bytes(range(16))
@@ -26,7 +31,8 @@ def key() -> DealKey:
 
 @pytest.fixture(scope="module")
 def plain_files() -> dict[str, bytes]:
-    page = "<!doctype html><html><head><title>Plan · Kestrel Freight</title></head><body>{}</body></html>"
+    page = ("<!doctype html><html><head><title>Plan · Kestrel Freight</title>"
+            "<script>var __md_scope=new URL('..',location)</script></head><body>{}</body></html>")
     return {
         "index.html": page.format("<h1>Overview</h1><p>Ilse Verhoeven, ilse@kestrel.example</p>").encode(),
         "plan/index.html": page.format("<h1>Plan</h1><p>Security questionnaire returned</p>" * 50).encode(),
@@ -65,12 +71,18 @@ def test_items_are_aes_gcm_with_random_nonces_bound_to_their_path(key: DealKey) 
         protect.decrypt(key.key, "plan/index.html", bytes(tampered))
 
 
-def test_sizes_are_padded_to_buckets() -> None:
-    assert protect.padded_size(1) == 4096
-    assert protect.padded_size(4097) == 8192
-    assert protect.padded_size(65536) == 65536
+def test_sizes_are_padded_to_a_floor_then_coarse_buckets() -> None:
+    floor = protect.FLOOR
+    assert floor == 16 * 1024
+    assert protect.padded_size(1) == protect.padded_size(floor) == floor  # every normal deal's items look alike
+    assert [protect.padded_size(n) for n in (floor + 1, 24577, 32769, 50000, 65537)] == [
+        24576, 32768, 49152, 65536, 98304]
+    for n in range(1, 600_000, 977):
+        size = protect.padded_size(n)
+        assert size >= n and size % 4096 == 0
+        assert size <= max(floor, n * 1.5)
     big = protect.padded_size(300_000)
-    assert 300_000 <= big <= 300_000 * 1.13
+    assert 300_000 <= big <= 300_000 * 1.13  # Padmé above 256 KiB
     for n in (10, 5000, 70_000):
         assert len(protect.frame(bytes(n))) == protect.padded_size(len(protect.frame(bytes(n))))
 
@@ -94,7 +106,9 @@ def test_sealed_deal_has_unlock_pages_and_opaque_blobs_only(sealed: dict[str, by
 def test_unlock_pages_are_identical_for_every_deal_apart_from_parameters(plain_files: dict[str, bytes]) -> None:
     unlock = UnlockPage(Brand("Orbisoft"))
     a = seal_deal(plain_files, keys.derive_key(PASSWORD, SALT), unlock)["index.html"]
-    b = seal_deal({"index.html": b"<p>Halden Health</p>"}, keys.derive_key("another-password-0815", bytes(16)), unlock)["index.html"]
+    # Another deal: other content in the same page shell (same template scripts, so the same policy).
+    other = plain_files["index.html"].replace(b"Ilse Verhoeven, ilse@kestrel.example", b"Halden Health")
+    b = seal_deal({"index.html": other}, keys.derive_key("another-password-0815", bytes(16)), unlock)["index.html"]
 
     def generic(page: bytes) -> str:
         html = page.decode().split('<script type="application/json" id="dr-lock-params">')[0]
@@ -128,3 +142,135 @@ def test_large_deals_are_sealed_in_parallel_with_the_same_result(key: DealKey) -
 def test_brand_colour_is_checked() -> None:
     with pytest.raises(DealroomsError, match="brand_color"):
         Brand(color="red;} body{display:none")
+
+
+class Elements(HTMLParser):
+    """Start tags in document order: (tag, attributes, inside <noscript>), and the text inside <noscript>."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str | None], bool]] = []
+        self.noscript_text = ""
+        self._noscript = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._noscript += tag == "noscript"
+        self.found.append((tag, dict(attrs), self._noscript > 0))
+
+    def handle_endtag(self, tag: str) -> None:
+        self._noscript -= tag == "noscript"
+
+    def handle_data(self, data: str) -> None:
+        if self._noscript:
+            self.noscript_text += data
+
+    def one(self, tag: str, **attrs: str) -> dict[str, str | None]:
+        hits = [a for t, a, _ in self.found if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+        assert len(hits) == 1, (tag, attrs, hits)
+        return hits[0]
+
+
+def test_unlock_page_policy_comes_first_and_allows_only_the_sealed_pages_scripts(
+    sealed: dict[str, bytes], plain_files: dict[str, bytes]
+) -> None:
+    html = sealed["index.html"].decode()
+    head = Elements(html.split("<head>", 1)[1])
+    first = head.found[0]
+    assert first[0] == "meta" and first[1]["http-equiv"] == "Content-Security-Policy"  # a policy covers what follows it
+    policy = str(first[1]["content"])
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["form-action"] == "'none'" and directives["object-src"] == "'none'"
+    assert directives["base-uri"] == "'none'" and directives["default-src"] == "'none'"
+    assert "blob:" in directives["img-src"] and "blob:" in directives["connect-src"]  # decrypted logo, calendar, search
+    script_src = directives["script-src"].split()
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    # The unlock page has no inline script of its own, and its policy allows exactly
+    # the inline scripts of the page it opens (written into this document, under this policy).
+    assert csp.inline_script_hashes(html) == []
+    expected = csp.inline_script_hashes(plain_files["index.html"].decode())
+    assert len(expected) == 1 and sorted(script_src) == sorted(["'self'", *expected])
+    assert csp.script_hash("var __md_scope=new URL('..',location)") in script_src
+
+
+def test_without_javascript_the_unlock_form_cannot_send_the_password(sealed: dict[str, bytes]) -> None:
+    page = Elements(sealed["plan/index.html"].decode())
+    field = page.one("input", type="password")
+    assert "name" not in field and "form" not in field  # nothing to submit, even if a form were sent
+    form = page.one("form")
+    assert "hidden" in form and not {"action", "method", "target"} & form.keys()  # unlock.js shows it
+    assert "disabled" in page.one("fieldset")
+    assert [t for t, a, _ in page.found if "name" in a and t in ("input", "button", "select", "textarea")] == []
+    assert not [t for t, a, inside in page.found if inside and t in ("form", "input", "a", "img")]
+    text = " ".join(page.noscript_text.split())
+    assert "needs JavaScript" in text and "decrypted only here, in your browser" in text
+
+
+def test_lock_parameters_do_not_place_the_page(sealed: dict[str, bytes]) -> None:
+    # The browser places a page by its URL; the page's own idea of its deal root
+    # ("root": "../") would let a page copied to another depth lie about it.
+    for path, page in sealed.items():
+        if path.endswith(".html"):
+            lock = lock_of(page)
+            assert "root" not in lock and lock["depth"] == 1 and lock["path"] == path
+    with pytest.raises(ValueError, match="site_from_deal"):
+        seal_deal({"index.html": b"<p>x</p>"}, keys.derive_key(PASSWORD, SALT), UnlockPage(), site_from_deal="/site/")
+
+
+# --- padding on real pages ------------------------------------------------------------
+
+STEP_COUNTS = (5, 30, 60)
+PAGE_KINDS = ("index.html", "plan/index.html", "people/index.html", "value/index.html", "proposal/index.html")
+
+
+def deal_with_steps(steps: int, seed: int) -> dict:
+    """A generated benchmark deal with ``steps`` milestones of varied titles, 40 % with notes."""
+    import random
+
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks.generate import STEPS, WORDS, deal_document
+
+    doc = deal_document(seed, seed)
+    rng = random.Random(steps * 31 + seed)
+    template = doc["milestones"]
+    milestones = []
+    for i in range(steps):
+        m = {k: v for k, v in template[i % len(template)].items() if k != "after"}
+        m["id"] = f"m{i}"
+        m["title"] = " ".join(rng.choice(WORDS + STEPS) for _ in range(rng.randint(2, 5)))
+        if i:
+            m["after"] = [f"m{i - 1}"]
+        if rng.random() < 0.4:
+            m["notes"] = " ".join(rng.choice(WORDS + STEPS).lower() for _ in range(rng.randint(8, 40))) + "."
+        milestones.append(m)
+    doc["milestones"] = milestones
+    return doc
+
+
+def test_every_page_of_deals_up_to_60_steps_has_the_same_size(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    project = copy_project(tmp_path / "project", brand=False)
+    for example in (project / "dealrooms").glob("*.yml"):
+        example.unlink()
+    for steps in STEP_COUNTS:
+        doc = deal_with_steps(steps, seed=steps)
+        (project / "dealrooms" / f"steps-{steps}.yml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    monkeypatch.chdir(project)
+    set_passwords(monkeypatch, project, tmp_path / "cache")
+    site = build_site(project)
+    sizes: dict[str, dict[str, int | list[int]]] = {}
+    for slug in slugs(project):
+        files = {p.relative_to(site / slug).as_posix(): p.stat().st_size for p in (site / slug).rglob("*") if p.is_file()}
+        pages = {p: n for p, n in files.items() if p.endswith(".html")}
+        assert len(pages) == 5, pages
+        sizes[slug] = {**pages, "blobs": sorted(n for p, n in files.items() if not p.endswith(".html"))}
+    first, *others = sizes.values()
+    for other in others:
+        assert other == first, f"sizes differ between deals of {STEP_COUNTS} steps: {sizes}"
+    sealed = 12 + protect.FLOOR + 16  # nonce | the floor | tag
+    assert first["blobs"] == [sealed] * len(first["blobs"])  # type: ignore[operator]
+    for page in PAGE_KINDS:
+        assert len(base64.b64decode(lock_of((site / slugs(project)[0] / page).read_bytes())["data"])) == sealed
