@@ -1,8 +1,10 @@
-"""Protected deal rooms in real headless Chromium: unlock, navigate, search, lock, tamper."""
+"""Protected deal rooms in real headless Chromium: unlock, navigate, search, lock, tamper,
+the Content-Security-Policy, no JavaScript, swapped pages and file:// URLs."""
 
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from browserutil import StaticServer
-from protectutil import build_protected_examples, lock_of, sensitive_strings, slugs
+from protectutil import build_protected_examples, derive, lock_of, sensitive_strings, slugs
 
 pytestmark = pytest.mark.browser
 DEAL = "kestrel-freight"
@@ -50,6 +52,43 @@ def tampered_server(built, tmp_path_factory: pytest.TempPathFactory):  # type: i
     srv.close()
 
 
+@pytest.fixture(scope="module")
+def swapped_server(built, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A copy of the site where sealed pages of one deal were copied over others:
+    plan over people (same depth), plan over the overview (shallower), and the
+    overview over value (deeper); the proposal page claims to be the value page."""
+    site = tmp_path_factory.mktemp("swapped") / "site"
+    shutil.copytree(built[1], site)
+    deal = site / DEAL
+    shutil.copy(deal / "plan" / "index.html", deal / "people" / "index.html")
+    shutil.copy(deal / "index.html", deal / "value" / "index.html")
+    shutil.copy(deal / "plan" / "index.html", deal / "index.html")
+    proposal = (deal / "proposal" / "index.html").read_text(encoding="utf-8")
+    (deal / "proposal" / "index.html").write_text(
+        proposal.replace('"path": "proposal/index.html"', '"path": "value/index.html"'), encoding="utf-8")
+    assert lock_of((deal / "proposal" / "index.html").read_bytes())["path"] == "value/index.html"
+    srv = StaticServer(site)
+    yield srv
+    srv.close()
+
+
+# Records Content-Security-Policy violations in window.__csp. document.open() (how
+# unlock.js shows the decrypted page) drops every event listener: listen again after it.
+CSP_WATCH = """
+window.__csp = window.__csp || [];
+(function () {
+  function listen() {
+    document.addEventListener("securitypolicyviolation", function (e) {
+      window.__csp.push(e.effectiveDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+    });
+  }
+  listen();
+  var open = Document.prototype.open;
+  Document.prototype.open = function () { var r = open.apply(this, arguments); listen(); return r; };
+})();
+"""
+
+
 @pytest.fixture
 def context(session_browser):  # type: ignore[no-untyped-def]
     """A fresh browser profile (empty storage) that records every request."""
@@ -59,7 +98,8 @@ def context(session_browser):  # type: ignore[no-untyped-def]
     ctx.on("request", lambda request: ctx.requests.append(request.url))
     ctx.on("page", lambda page: page.on("pageerror", lambda exc: ctx.errors.append(str(exc))))
     yield ctx
-    foreign = [u for u in ctx.requests if urlsplit(u).scheme not in ("blob", "data") and urlsplit(u).hostname != "127.0.0.1"]
+    foreign = [u for u in ctx.requests
+               if urlsplit(u).scheme not in ("blob", "data", "file") and urlsplit(u).hostname != "127.0.0.1"]
     assert not foreign, f"requests to other hosts: {foreign}"
     assert not ctx.errors, ctx.errors
     ctx.close()
@@ -73,7 +113,32 @@ def unlock(page, password: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def wait_unlocked(page) -> None:  # type: ignore[no-untyped-def]
-    page.locator(".md-header [data-dr-lock]").wait_for(timeout=15_000)
+    page.locator(".md-header [data-dr-lock-toggle]").wait_for(timeout=15_000)
+
+
+def wait_damaged(page) -> None:  # type: ignore[no-untyped-def]
+    page.locator("html.dr-damaged").wait_for(state="attached", timeout=15_000)  # no wait_for_function: the policy forbids eval
+    assert page.locator("#dr-unlock-title").inner_text() == "This page is damaged."
+    assert "ask your contact for a new link" in page.locator(".dr-unlock__card").inner_text()
+    assert page.locator(".md-content").count() == 0
+
+
+def stored_keys(page) -> list:  # type: ignore[no-untyped-def]
+    """What this origin's IndexedDB holds for deals: [{salt, type, extractable}]."""
+    return page.evaluate("""() => new Promise((resolve) => {
+      const request = indexedDB.open("dealrooms", 1);
+      request.onupgradeneeded = () => request.result.createObjectStore("keys");
+      request.onsuccess = () => {
+        const db = request.result, out = [];
+        const cursor = db.transaction("keys").objectStore("keys").openCursor();
+        cursor.onsuccess = () => {
+          const c = cursor.result;
+          if (!c) { db.close(); resolve(out); return; }
+          out.push({salt: c.key, type: Object.prototype.toString.call(c.value), extractable: c.value.extractable});
+          c.continue();
+        };
+      };
+    })""")
 
 
 def test_right_password_reveals_deal_and_next_pages_open_directly(context, server, built) -> None:  # type: ignore[no-untyped-def]
@@ -102,9 +167,10 @@ def test_right_password_reveals_deal_and_next_pages_open_directly(context, serve
     page.goto(server.url + f"{DEAL}/proposal/")  # a deep link in the same tab
     wait_unlocked(page)
     assert page.title().startswith("Proposal")
-    assert "dealrooms.key." in "".join(page.evaluate("Object.keys(sessionStorage)"))
+    assert "dealrooms.key." in "".join(page.evaluate("Object.keys(sessionStorage)"))  # this tab only
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('dealrooms.key.'))") == []
     assert not any(passwords[DEAL] in v for v in page.evaluate("Object.values(sessionStorage)"))  # the key, not the password
+    assert stored_keys(page) == []  # nothing kept on the device without "Remember on this device"
 
 
 def test_calendar_download_is_decrypted(context, server, built) -> None:  # type: ignore[no-untyped-def]
@@ -166,33 +232,214 @@ def test_tampered_page_shows_the_damage_message(context, tampered_server, built)
     unlock(page, built[2][DEAL])
     wait_unlocked(page)
     page.goto(tampered_server.url + f"{DEAL}/plan/")  # damaged page, key already known
-    title = page.locator("#dr-unlock-title")
-    page.wait_for_function("document.documentElement.classList.contains('dr-damaged')", timeout=15_000)
-    assert title.inner_text() == "This page is damaged."
-    assert "ask your contact for a new link" in page.locator(".dr-unlock__card").inner_text()
-    assert page.locator(".md-content").count() == 0
+    wait_damaged(page)
 
 
-def test_lock_forgets_the_key_and_remember_keeps_it_across_tabs(context, server, built) -> None:  # type: ignore[no-untyped-def]
+def test_remembered_key_is_a_non_extractable_crypto_key_not_bytes(context, server, built) -> None:  # type: ignore[no-untyped-def]
     page = context.new_page()
     page.goto(server.url + f"{DEAL}/people/")
     page.locator("#dr-remember").check()
     unlock(page, built[2][DEAL])
     wait_unlocked(page)
+    salt = lock_of((built[1] / DEAL / "index.html").read_bytes())["salt"]
+    raw = base64.b64encode(derive(built[2][DEAL], lock_of((built[1] / DEAL / "index.html").read_bytes()))).decode()
+    # A script of another deal (same origin) finds no key bytes in any storage ...
+    other = context.new_page()
+    other.goto(server.url + f"{OTHER}/")
+    everything = other.evaluate("JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+    assert raw not in everything and "dealrooms.key." not in everything
+    # ... only a CryptoKey it cannot export.
+    assert stored_keys(other) == [{"salt": salt, "type": "[object CryptoKey]", "extractable": False}]
+    exported = other.evaluate("""() => new Promise((resolve) => {
+      const r = indexedDB.open("dealrooms", 1);
+      r.onsuccess = () => {
+        const get = r.result.transaction("keys").objectStore("keys").get(%r);
+        get.onsuccess = () => crypto.subtle.exportKey("raw", get.result).then(() => "exported", (e) => e.name);
+        get.onsuccess = () => crypto.subtle.exportKey("raw", get.result).then(() => resolve("exported"), (e) => resolve(e.name));
+      };
+    })""" % salt)
+    assert exported == "InvalidAccessError"
+    # Keys remembered as bytes by earlier versions are moved out of localStorage on the next visit.
+    other.evaluate("localStorage.setItem('dealrooms.key.' + %r, %r)" % (salt, raw))
+    other.reload()
+    other.locator("input[type=password]").wait_for()
+    assert other.evaluate("Object.keys(localStorage).filter(k => k.startsWith('dealrooms.key.'))") == []
+    assert [k["extractable"] for k in stored_keys(other)] == [False]
+
+
+def test_lock_menu_locks_this_deal_or_forgets_every_deal_by_keyboard(context, server, built) -> None:  # type: ignore[no-untyped-def]
+    passwords = built[2]
+    page = context.new_page()
+    page.goto(server.url + f"{DEAL}/people/")
+    page.locator("#dr-remember").check()
+    unlock(page, passwords[DEAL])
+    wait_unlocked(page)
     other_tab = context.new_page()  # a new tab: no sessionStorage, but remembered on this device
     other_tab.goto(server.url + f"{DEAL}/plan/")
     wait_unlocked(other_tab)
-    lock = page.locator("[data-dr-lock]")
-    assert lock.is_visible() and "Lock" in lock.inner_text()
-    lock.click()
+    other_tab.goto(server.url + f"{OTHER}/")
+    unlock(other_tab, passwords[OTHER])  # this tab only
+    wait_unlocked(other_tab)
+
+    toggle = page.locator("[data-dr-lock-toggle]")
+    assert toggle.is_visible() and "Lock" in toggle.inner_text()
+    menu = page.locator("#dr-lock-menu")
+    assert toggle.get_attribute("aria-expanded") == "false" and menu.is_hidden()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true" and menu.is_visible()
+    items = page.locator("#dr-lock-menu button")
+    assert [" ".join(t.split()) for t in items.all_inner_texts()] == [
+        "Lock this deal room Forget its password on this device",
+        "Forget all deal rooms on this device Every deal room opened in this browser asks for its password again"]
+    assert page.evaluate("document.activeElement.dataset.drLock") == "this"  # focus moved into the menu
+    page.keyboard.press("Escape")
+    assert menu.is_hidden() and page.evaluate("document.activeElement.hasAttribute('data-dr-lock-toggle')")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.drLock") == "all"
+    page.keyboard.press("Enter")  # forget every deal on this device
+
     page.locator("input[type=password]").wait_for(timeout=10_000)
-    assert page.evaluate("Object.keys(localStorage).concat(Object.keys(sessionStorage))"
-                         ".filter(k => k.startsWith('dealrooms.key.'))") == []
-    page.reload()
-    assert page.locator("input[type=password]").count() == 1 and page.locator(".md-content").count() == 0
-    third = context.new_page()
-    third.goto(server.url + f"{DEAL}/")
-    assert third.locator("input[type=password]").count() == 1
+    other_tab.locator("input[type=password]").wait_for(timeout=10_000)  # told to forget too: locked
+    for tab in (page, other_tab):
+        assert tab.evaluate("Object.keys(localStorage).concat(Object.keys(sessionStorage))"
+                            ".filter(k => k.startsWith('dealrooms.key.'))") == []
+    assert stored_keys(page) == []
+    for url in (f"{DEAL}/", f"{OTHER}/"):
+        third = context.new_page()
+        third.goto(server.url + url)
+        assert third.locator("input[type=password]").count() == 1 and third.locator(".md-content").count() == 0
+
+
+def test_lock_this_deal_room_keeps_the_others(context, server, built) -> None:  # type: ignore[no-untyped-def]
+    passwords = built[2]
+    page = context.new_page()
+    page.goto(server.url + f"{OTHER}/")
+    page.locator("#dr-remember").check()
+    unlock(page, passwords[OTHER])
+    wait_unlocked(page)
+    page.goto(server.url + f"{DEAL}/")
+    page.locator("#dr-remember").check()
+    unlock(page, passwords[DEAL])
+    wait_unlocked(page)
+    page.locator("[data-dr-lock-toggle]").click()
+    page.locator("[data-dr-lock=this]").click()
+    page.locator("input[type=password]").wait_for(timeout=10_000)
+    page.goto(server.url + f"{OTHER}/people/")
+    wait_unlocked(page)  # still remembered
+    assert len(stored_keys(page)) == 1
+
+
+def test_policy_holds_before_and_after_unlock_and_material_keeps_working(context, server, built) -> None:  # type: ignore[no-untyped-def]
+    context.add_init_script(CSP_WATCH)
+    console: list[str] = []
+    page = context.new_page()
+    page.on("console", lambda msg: console.append(msg.text))
+    page.goto(server.url + f"{DEAL}/")
+    head = page.evaluate("[document.head.firstElementChild.httpEquiv, document.head.firstElementChild.content]")
+    assert head[0] == "Content-Security-Policy" and "form-action 'none'" in head[1]
+    unlock(page, built[2][DEAL])
+    wait_unlocked(page)
+    assert page.locator(".md-header .md-logo img").get_attribute("src").startswith("blob:")
+    search = page.locator("input.md-search__input")  # Material's search: worker, decrypted index (blob:)
+    search.click()
+    search.press_sequentially("questionnaire", delay=20)
+    page.locator(".md-search-result__item").first.wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+    page.locator(".md-tabs__link", has_text="Plan").click()  # tabs: a new page, unlocked again
+    page.wait_for_url("**/plan/")
+    wait_unlocked(page)
+    page.locator("[data-dr-lock-toggle]").click()
+    page.wait_for_timeout(300)  # violation events are dispatched asynchronously
+    assert page.evaluate("window.__csp") == []
+    assert not [m for m in console if "Content Security Policy" in m], console
+    # The unlocked page is still under the policy: an injected inline script does not run.
+    page.evaluate("""() => { const s = document.createElement("script"); s.textContent = "window.__ran = 1";
+                             document.body.appendChild(s); }""")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__ran") is None
+    assert {v.split(" ")[0] for v in page.evaluate("window.__csp")} == {"script-src-elem"}  # and it was reported
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_without_javascript_the_password_goes_nowhere(session_browser, server, built, width, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    password = built[2][DEAL]
+    ctx = session_browser.new_context(java_script_enabled=False, viewport={"width": width, "height": 844})
+    requests: list[str] = []
+    ctx.on("request", lambda request: requests.append(request.url + " " + (request.post_data or "")))
+    try:
+        page = ctx.new_page()
+        url = server.url + f"{DEAL}/plan/"
+        page.goto(url)
+        field = page.locator("input[type=password]")
+        if field.is_visible() and field.is_editable():  # as it was: typing and Enter sent ?password=...
+            field.fill(password)
+            field.press("Enter")
+            page.wait_for_timeout(500)
+            assert not [r for r in requests if password in r], "the password left the page"
+            page.goto(url)
+        assert not field.is_visible() and not field.is_editable()
+        note = page.locator(".dr-unlock__noscript")
+        assert note.is_visible()
+        assert "needs JavaScript" in note.inner_text() and "decrypted only here, in your browser" in note.inner_text()
+        shots = Path(os.environ.get("DEALROOMS_SCREENSHOTS", tmp_path))
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"unlock-nojs-{width}.png"), full_page=True)
+        assert page.locator(".dr-unlock__card").bounding_box()["width"] <= width
+
+        # Even with the form forced open (a broken stylesheet, an edited page), nothing sends it.
+        def opened(route):  # type: ignore[no-untyped-def]
+            html = route.fetch().text().replace(" hidden>", ">").replace(" disabled>", ">")
+            route.fulfill(body=html, content_type="text/html")
+
+        page.route(url, opened)
+        requests.clear()
+        page.goto(url)
+        assert field.is_visible() and field.is_editable()
+        field.fill(password)
+        # A submission blocked by form-action 'none' starts no navigation: don't wait for one.
+        field.press("Enter", no_wait_after=True)
+        page.wait_for_timeout(500)
+        assert page.url == url
+        assert not [r for r in requests if password in r or "?" in r], requests
+    finally:
+        ctx.close()
+
+
+def test_swapped_pages_are_damaged(context, swapped_server, built) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    page.goto(swapped_server.url + f"{DEAL}/people/")  # the plan's page, copied over People (same depth)
+    wait_damaged(page)  # found before asking for a password
+    assert page.locator("input[type=password]").is_hidden()
+    page.goto(swapped_server.url + f"{DEAL}/")  # the plan's page copied over the overview (shallower)
+    wait_damaged(page)
+    # A page whose parameters claim the URL it was copied to: found when decrypting.
+    page.goto(swapped_server.url + f"{DEAL}/value/")  # the overview, copied one folder deeper
+    stuck = page.locator(".dr-unlock__stuck")
+    stuck.wait_for(state="visible", timeout=10_000)  # its relative links miss the script: it cannot run at all
+    assert page.locator("input[type=password]").is_hidden() and page.locator(".md-content").count() == 0
+    page.goto(swapped_server.url + f"{DEAL}/proposal/")  # the proposal, claiming to be the value page
+    wait_damaged(page)
+    page.goto(swapped_server.url + f"{DEAL}/plan/")  # intact
+    unlock(page, built[2][DEAL])
+    wait_unlocked(page)
+    page.goto(swapped_server.url + f"{DEAL}/people/")  # key known: still refused
+    wait_damaged(page)
+
+
+def test_opened_from_a_file_the_page_explains_how_to_serve_it(context, built) -> None:  # type: ignore[no-untyped-def]
+    site = built[1]
+    page = context.new_page()
+    page.goto((site / DEAL / "plan" / "index.html").as_uri())
+    page.locator("html.dr-file").wait_for(state="attached", timeout=10_000)
+    card = page.locator(".dr-unlock__card")
+    assert page.locator("#dr-unlock-title").inner_text() == "Open this deal room from a web address."
+    command = page.locator(".dr-unlock__command").inner_text()
+    assert command == f'python3 -m http.server 8000 --directory "{site}"'
+    assert page.locator("#dr-unlock-served-url").inner_text() == f"http://localhost:8000/{DEAL}/plan/index.html"
+    assert "check your connection" not in card.inner_text().lower()
+    assert page.locator("input[type=password]").is_hidden()
 
 
 def test_phone_width_unlock(session_browser, server, built) -> None:  # type: ignore[no-untyped-def]
@@ -204,6 +451,10 @@ def test_phone_width_unlock(session_browser, server, built) -> None:  # type: ig
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
         unlock(page, built[2][DEAL])
         wait_unlocked(page)
-        assert page.locator("[data-dr-lock]").is_visible()
+        toggle = page.locator("[data-dr-lock-toggle]")
+        assert toggle.is_visible()
+        toggle.tap()
+        menu = page.locator("#dr-lock-menu").bounding_box()
+        assert menu and menu["x"] >= 0 and menu["x"] + menu["width"] <= 390  # the choices fit on a phone
     finally:
         ctx.close()

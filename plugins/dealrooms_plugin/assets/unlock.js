@@ -3,22 +3,29 @@
  * Every page of a protected deal is a generic unlock page carrying that
  * page's ciphertext (see dealrooms_plugin/protect.py for the format). This
  * script derives the key with WebCrypto (PBKDF2-HMAC-SHA256 -> AES-256-GCM),
- * keeps the derived key (never the password) in sessionStorage under the
- * deal's salt, optionally in localStorage ("remember on this device"), then
- * decrypts the page and replaces the document with it. Encrypted files the
- * page refers to (logo, calendar) become blob: URLs; Material's request for
- * the deal's search index is answered with the decrypted index.
- * No crypto library: crypto.subtle only. No request leaves this origin.
+ * keeps the derived key (never the password) for the next pages (see
+ * "remembered keys"), then decrypts the page and replaces the document with
+ * it. Encrypted files the page refers to (logo, calendar) become blob: URLs;
+ * Material's request for the deal's search index is answered with the
+ * decrypted index. No crypto library: crypto.subtle only. No request leaves
+ * this origin.
+ *
+ * A page is opened only at the URL it was sealed for: its path inside the
+ * deal is taken from location (never from the page) and is the associated
+ * data of its ciphertext, so a page copied over another is "damaged".
  */
 (function () {
   "use strict";
 
   var paramsEl = document.getElementById("dr-lock-params");
-  if (!paramsEl) { return; }
+  var script = document.currentScript;
+  if (!paramsEl || !script) { return; }
   var lock = JSON.parse(paramsEl.textContent);
-  var STORE = "dealrooms.key." + lock.salt;
-  var SITE = new URL(document.querySelector('link[href$="assets/dealrooms/unlock.css"]').getAttribute("href").replace(/assets\/dealrooms\/unlock\.css$/, ""), location.href);
-  var ROOT = new URL(lock.root, location.href);
+  var PREFIX = "dealrooms.key.";
+  var STORE = PREFIX + lock.salt;
+  // The site root is where this script was loaded from (<site>/assets/dealrooms/unlock.js),
+  // not what the page says: a page copied to another depth cannot move it.
+  var SITE = new URL("../../", script.src);
   var encoder = new TextEncoder();
   var MIME = { svg: "image/svg+xml", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp",
                gif: "image/gif", ico: "image/x-icon", ics: "text/calendar", json: "application/json",
@@ -26,6 +33,29 @@
 
   function Damaged() { this.name = "Damaged"; }
   function Unreachable() { this.name = "Unreachable"; }
+
+  // --- where this page is ----------------------------------------------------
+
+  /* {root: URL of the deal's folder, path: this page's path inside the deal}
+   * from location alone, or null when this page is not below the site root.
+   * The deal's folder is the first lock.depth folders below the site root
+   * (one for every Dealrooms site; the same for every page of a build, so a
+   * copied page gains nothing by lying about it); a trailing "/" or a last
+   * part without an extension means its index.html. */
+  function placeInDeal() {
+    if (location.origin !== SITE.origin || location.pathname.indexOf(SITE.pathname) !== 0) { return null; }
+    var depth = typeof lock.depth === "number" && lock.depth > 0 ? lock.depth : 1;
+    var parts = location.pathname.slice(SITE.pathname.length).split("/");
+    if (parts.length <= depth) { parts.push(""); }
+    var deal = parts.slice(0, depth), inside = parts.slice(depth);
+    var last = inside[inside.length - 1];
+    if (last === "") { inside[inside.length - 1] = "index.html"; } else if (last.indexOf(".") < 0) { inside.push("index.html"); }
+    try {
+      return { root: new URL(deal.join("/") + "/", SITE), path: inside.map(decodeURIComponent).join("/") };
+    } catch (e) { return null; }
+  }
+  var HERE = placeInDeal();
+  var ROOT = HERE ? HERE.root : SITE;
 
   // --- bytes and keys ------------------------------------------------------
 
@@ -48,7 +78,7 @@
         { name: "PBKDF2", hash: "SHA-256", salt: fromB64(lock.salt), iterations: lock.iterations }, base, 256);
     });
   }
-  function importKey(raw) {
+  function importKey(raw) {  // never extractable: nothing can read the key's bytes back out of it
     return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["decrypt"]);
   }
   function decrypt(key, path, blob) {  // blob: nonce (12 bytes) | ciphertext+tag
@@ -76,17 +106,97 @@
 
   // --- remembered keys -------------------------------------------------------
 
-  function stored() {
-    try { return sessionStorage.getItem(STORE) || localStorage.getItem(STORE); } catch (e) { return null; }
+  /* Every deal of a site shares one origin, and so its storage. A deal's key
+   * (never the password) is kept, under the deal's salt:
+   * - for this tab only (the default): in sessionStorage, as bytes. It is gone
+   *   when the tab closes, but while it is open any script of this origin
+   *   running in this tab could read it.
+   * - "Remember on this device": in IndexedDB, as a non-extractable CryptoKey.
+   *   A script of this origin (another deal's page, should one ever run a
+   *   script) can still *use* it to decrypt this deal's files while it runs,
+   *   but cannot read its bytes to take the key away: crypto.subtle refuses to
+   *   export it and storing or copying it keeps it non-extractable. It does not
+   *   stop such a script from sending what it decrypts; only an origin per
+   *   deal (a subdomain or host per deal, see the README) does that.
+   * Earlier versions kept remembered keys as bytes in localStorage: they are
+   * moved into IndexedDB (or dropped) on the first visit. */
+  var DB = "dealrooms", KEYS = "keys";
+
+  function idb(mode, work) {  // run work(store) in one transaction; resolves with the request's result
+    return new Promise(function (resolve, reject) {
+      var request = indexedDB.open(DB, 1);
+      request.onupgradeneeded = function () { request.result.createObjectStore(KEYS); };
+      request.onerror = function () { reject(request.error); };
+      request.onsuccess = function () {
+        var db = request.result, tx = db.transaction(KEYS, mode), step = work(tx.objectStore(KEYS));
+        tx.oncomplete = function () { db.close(); resolve(step ? step.result : undefined); };
+        tx.onerror = tx.onabort = function () { db.close(); reject(tx.error); };
+      };
+    });
   }
-  function remember(raw, persistent) {
-    var value = toB64(raw);
-    try { sessionStorage.setItem(STORE, value); } catch (e) { /* private mode: ask again next page */ }
-    if (persistent) { try { localStorage.setItem(STORE, value); } catch (e) { /* ignore */ } }
+  function session(action, name, value) {  // sessionStorage can throw (storage off, private modes)
+    try {
+      if (action === "get") { return sessionStorage.getItem(name); }
+      if (action === "set") { sessionStorage.setItem(name, value); } else { sessionStorage.removeItem(name); }
+    } catch (e) { /* ask again on the next page */ }
+    return null;
   }
-  function forget() {
-    try { sessionStorage.removeItem(STORE); } catch (e) { /* ignore */ }
-    try { localStorage.removeItem(STORE); } catch (e) { /* ignore */ }
+  function storedNames(storage) {
+    var names = [];
+    try {
+      for (var i = 0; i < storage.length; i++) {
+        if (storage.key(i).indexOf(PREFIX) === 0) { names.push(storage.key(i)); }
+      }
+    } catch (e) { /* storage off */ }
+    return names;
+  }
+
+  function migrate() {
+    return Promise.all(storedNames(window.localStorage).map(function (name) {
+      var raw = localStorage.getItem(name);
+      localStorage.removeItem(name);
+      return importKey(fromB64(raw)).then(function (key) {
+        return idb("readwrite", function (store) { return store.put(key, name.slice(PREFIX.length)); });
+      }).catch(function () { /* dropped: that deal asks for its password again */ });
+    }));
+  }
+  function recall() {  // the remembered key of this deal, or null
+    var raw = session("get", STORE);
+    if (raw) { return importKey(fromB64(raw)).catch(function () { return null; }); }
+    return idb("readonly", function (store) { return store.get(lock.salt); }).then(function (key) {
+      return key instanceof CryptoKey ? key : null;
+    }, function () { return null; });
+  }
+  function remember(raw, onDevice) {
+    if (!onDevice) { session("set", STORE, toB64(raw)); return Promise.resolve(); }
+    return importKey(raw).then(function (key) {
+      return idb("readwrite", function (store) { return store.put(key, lock.salt); });
+    }).catch(function () { session("set", STORE, toB64(raw)); });  // no IndexedDB: this tab only
+  }
+  function forgetHere(salt) {  // this tab's copies; salt "*" for every deal
+    (salt === "*" ? storedNames(window.sessionStorage) : [PREFIX + salt]).forEach(function (name) {
+      session("remove", name);
+    });
+  }
+  function forget(salt) {
+    forgetHere(salt);
+    storedNames(window.localStorage).forEach(function (name) {
+      if (salt === "*" || name === PREFIX + salt) { localStorage.removeItem(name); }
+    });
+    return idb("readwrite", function (store) { return salt === "*" ? store.clear() : store.delete(salt); })
+      .catch(function () { /* nothing stored there */ });
+  }
+
+  // Other open tabs hold their own sessionStorage: tell them to forget too.
+  var channel = window.BroadcastChannel ? new BroadcastChannel("dealrooms.lock") : null;
+  function tellOtherTabs(salt) { if (channel) { channel.postMessage({ forget: salt }); } }
+  if (channel) {
+    channel.onmessage = function (event) {
+      var salt = event.data && event.data.forget;
+      if (typeof salt !== "string") { return; }
+      forgetHere(salt);
+      if ((salt === "*" || salt === lock.salt) && !document.getElementById("dr-lock-params")) { location.reload(); }
+    };
   }
 
   // --- the unlock form ------------------------------------------------------
@@ -94,7 +204,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var root = document.documentElement;
 
-  function state(name) {
+  function state(name) {  // always a class attribute, even "": the page knows this script ran
     root.className = name ? "dr-" + name : "";
   }
   function message(text) {
@@ -106,37 +216,56 @@
     $("dr-submit").textContent = on ? "Opening…" : "Open deal room";
   }
   function showForm() {
+    // Hidden and disabled in the page itself: without this script the form cannot be used.
     state("");
+    $("dr-unlock-lead").hidden = false;
+    $("dr-unlock-form").hidden = false;
+    $("dr-unlock-fields").disabled = false;
     busy(false);
     var input = $("dr-password");
-    if (input && document.activeElement !== input) { input.focus(); }
+    if (document.activeElement !== input) { input.focus(); }
   }
   function fail(error) {
-    busy(false);
     if (error instanceof Damaged) {
       state("damaged");
+      $("dr-unlock-form").hidden = true;
+      $("dr-unlock-lead").hidden = false;
       $("dr-unlock-title").textContent = "This page is damaged.";
       $("dr-unlock-lead").textContent = "It cannot be opened as it is. Please ask your contact for a new link.";
       $("dr-unlock-help").textContent = "Nothing is wrong with your password; the page itself was changed or cut short on its way to you.";
-    } else if (error instanceof Unreachable) {
-      state("");
+      return;
+    }
+    showForm();
+    if (error instanceof Unreachable) {
       message("Part of this deal room could not be loaded. Check your connection and try again.");
     } else {
-      state("");
       message("Something went wrong while opening this deal room. Please reload the page and try again.");
       if (window.console) { console.error(error); }
     }
   }
+  function fromFile() {
+    // Opened from disk: the browser will not fetch the deal's encrypted files from file: URLs.
+    state("file");
+    $("dr-unlock-title").textContent = "Open this deal room from a web address.";
+    $("dr-unlock-served").hidden = false;
+    var folder = decodeURIComponent(SITE.pathname).replace(/^\/([A-Za-z]:\/)/, "$1").replace(/\/$/, "") || "/";
+    $("dr-unlock-served").querySelector("pre code").textContent =
+      "python3 -m http.server 8000 --directory \"" + folder + "\"";
+    $("dr-unlock-served-url").textContent = "http://localhost:8000/" + location.pathname.slice(SITE.pathname.length);
+  }
 
   function setup() {
+    if (location.protocol === "file:") { fromFile(); return; }
     var form = $("dr-unlock-form"), input = $("dr-password"), reveal = $("dr-reveal");
-    if (!window.crypto || !crypto.subtle || !window.DecompressionStream) {
+    if (!window.crypto || !crypto.subtle || !window.DecompressionStream || !window.indexedDB) {
       state("unsupported");
+      form.hidden = false;
       message(!window.isSecureContext
         ? "This deal room opens only over a secure (https) connection. Please check the link you received."
         : "This browser cannot open encrypted deal rooms. Please use a current version of Chrome, Edge, Firefox or Safari.");
       return;
     }
+    if (!HERE || HERE.path !== lock.path) { fail(new Damaged()); return; }  // a page copied to another URL
     reveal.addEventListener("click", function () {
       var show = input.type === "password";
       input.type = show ? "text" : "password";
@@ -160,24 +289,23 @@
               input.select();
               return;
             }
-            remember(raw, $("dr-remember").checked);
             input.value = "";
-            return reveal_(key);
+            return remember(raw, $("dr-remember").checked).then(function () { return reveal_(key); });
           });
         });
       }).catch(fail);
     });
 
-    var saved = stored();
-    if (!saved) { showForm(); return; }
-    state("auto");
-    importKey(fromB64(saved)).then(function (key) {
+    state(session("get", STORE) ? "auto" : "wait");
+    migrate().then(recall).then(function (key) {
+      if (!key) { showForm(); return; }
+      state("auto");
       return verify(key).then(function (ok) {
-        if (!ok) { forget(); showForm(); return; }  // password changed since: ask again
+        if (!ok) { return forget(lock.salt).then(showForm); }  // password changed since: ask again
         return reveal_(key);
       });
     }).catch(function (error) {
-      if (error instanceof Damaged || error instanceof Unreachable) { fail(error); } else { forget(); showForm(); }
+      if (error instanceof Damaged || error instanceof Unreachable) { fail(error); } else { forget(lock.salt).then(showForm); }
     });
   }
 
@@ -197,7 +325,8 @@
   }
 
   function reveal_(key) {
-    return open(key, lock.path, fromB64(lock.data)).then(function (bytes) {
+    // Decrypted under the path the browser found the page at, not the one it claims.
+    return open(key, HERE.path, fromB64(lock.data)).then(function (bytes) {
       var payload = JSON.parse(new TextDecoder().decode(bytes));
       var doc = new DOMParser().parseFromString(payload.html, "text/html");
       var files = payload.files || {};
@@ -232,7 +361,7 @@
         var intercepted = {};
         if (blobs[search]) { intercepted[new URL(search, ROOT).href] = blobs[search]; }
         withoutInstantLoading(doc);
-        addLockButton(doc);
+        addLockMenu(doc);
         show(doc, intercepted);
       });
     });
@@ -250,26 +379,63 @@
     } catch (e) { /* leave Material's configuration as it is */ }
   }
 
-  function addLockButton(doc) {
+  var LOCK_ICON = '<svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" ' +
+    'd="M12 17a2 2 0 0 0 2-2 2 2 0 0 0-2-2 2 2 0 0 0-2 2 2 2 0 0 0 2 2m6-9a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V10a2 ' +
+    '2 0 0 1 2-2h1V6a5 5 0 0 1 5-5 5 5 0 0 1 5 5v2h1m-6-5a3 3 0 0 0-3 3v2h6V6a3 3 0 0 0-3-3Z"/></svg>';
+
+  function addLockMenu(doc) {
+    // A disclosure (button + the two choices under it): native buttons, so Tab,
+    // Enter and Space work; Escape closes it (see listenToLockMenu).
     var css = doc.createElement("link");
     css.rel = "stylesheet";
     css.href = new URL("assets/dealrooms/unlock.css", SITE).href;
     doc.head.appendChild(css);
-    var button = doc.createElement("button");
-    button.type = "button";
-    button.className = "dr-lock-button";
-    button.setAttribute("data-dr-lock", "");
-    button.title = "Lock this deal room: forget the password on this device";
-    button.innerHTML = '<svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" ' +
-      'd="M12 17a2 2 0 0 0 2-2 2 2 0 0 0-2-2 2 2 0 0 0-2 2 2 2 0 0 0 2 2m6-9a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V10a2 ' +
-      '2 0 0 1 2-2h1V6a5 5 0 0 1 5-5 5 5 0 0 1 5 5v2h1m-6-5a3 3 0 0 0-3 3v2h6V6a3 3 0 0 0-3-3Z"/></svg><span>Lock</span>';
+    var wrap = doc.createElement("div");
+    wrap.className = "dr-lock";
+    wrap.innerHTML =
+      '<button type="button" class="dr-lock-button" data-dr-lock-toggle aria-expanded="false" aria-controls="dr-lock-menu"' +
+      ' title="Lock: forget the password on this device">' + LOCK_ICON + '<span>Lock</span></button>' +
+      '<div class="dr-lock__menu" id="dr-lock-menu" role="group" aria-label="Lock" hidden>' +
+      '<button type="button" class="dr-lock__item" data-dr-lock="this">Lock this deal room' +
+      '<small>Forget its password on this device</small></button>' +
+      '<button type="button" class="dr-lock__item" data-dr-lock="all">Forget all deal rooms on this device' +
+      '<small>Every deal room opened in this browser asks for its password again</small></button></div>';
     var header = doc.querySelector(".md-header__inner");
     if (header) {
-      header.appendChild(button);
+      header.appendChild(wrap);
     } else {
-      button.className += " dr-lock-button--floating";
-      doc.body.appendChild(button);
+      wrap.className += " dr-lock--floating";
+      wrap.firstChild.className += " dr-lock-button--floating";
+      doc.body.appendChild(wrap);
     }
+  }
+
+  function listenToLockMenu() {
+    // document.open() dropped every listener: these are on the new document.
+    function menu() { return document.getElementById("dr-lock-menu"); }
+    function toggle() { return document.querySelector("[data-dr-lock-toggle]"); }
+    function setOpen(open, focusToggle) {
+      if (!menu()) { return; }
+      menu().hidden = !open;
+      toggle().setAttribute("aria-expanded", String(open));
+      if (open) { menu().querySelector("button").focus(); } else if (focusToggle) { toggle().focus(); }
+    }
+    document.addEventListener("click", function (event) {
+      var target = event.target && event.target.closest ? event.target : null;
+      if (target && target.closest("[data-dr-lock-toggle]")) { setOpen(menu().hidden, false); return; }
+      var choice = target && target.closest("[data-dr-lock]");
+      if (!choice) { if (menu() && !menu().hidden && !(target && target.closest(".dr-lock"))) { setOpen(false, false); } return; }
+      event.preventDefault();
+      var salt = choice.getAttribute("data-dr-lock") === "all" ? "*" : lock.salt;
+      choice.disabled = true;
+      forget(salt).then(function () { tellOtherTabs(salt); location.reload(); });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu() && !menu().hidden) { setOpen(false, true); }
+    });
+    document.addEventListener("focusin", function (event) {
+      if (menu() && !menu().hidden && !(event.target.closest && event.target.closest(".dr-lock"))) { setOpen(false, false); }
+    });
   }
 
   function intercept(map) {
@@ -297,14 +463,7 @@
     document.open();
     document.write(html);
     document.close();
-    // document.open() dropped every listener: listen again on the new document.
-    document.addEventListener("click", function (event) {
-      var target = event.target && event.target.closest && event.target.closest("[data-dr-lock]");
-      if (!target) { return; }
-      event.preventDefault();
-      forget();
-      location.reload();
-    });
+    listenToLockMenu();
   }
 
   setup();
