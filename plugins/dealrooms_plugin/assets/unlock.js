@@ -141,9 +141,10 @@
     } catch (e) { /* ask again on the next page */ }
     return null;
   }
-  function storedNames(storage) {
+  function storedNames(which) {  // reading window.localStorage itself throws when storage is blocked
     var names = [];
     try {
+      var storage = window[which];
       for (var i = 0; i < storage.length; i++) {
         if (storage.key(i).indexOf(PREFIX) === 0) { names.push(storage.key(i)); }
       }
@@ -152,7 +153,7 @@
   }
 
   function migrate() {
-    return Promise.all(storedNames(window.localStorage).map(function (name) {
+    return Promise.all(storedNames("localStorage").map(function (name) {
       var raw = localStorage.getItem(name);
       localStorage.removeItem(name);
       return importKey(fromB64(raw)).then(function (key) {
@@ -174,13 +175,13 @@
     }).catch(function () { session("set", STORE, toB64(raw)); });  // no IndexedDB: this tab only
   }
   function forgetHere(salt) {  // this tab's copies; salt "*" for every deal
-    (salt === "*" ? storedNames(window.sessionStorage) : [PREFIX + salt]).forEach(function (name) {
+    (salt === "*" ? storedNames("sessionStorage") : [PREFIX + salt]).forEach(function (name) {
       session("remove", name);
     });
   }
   function forget(salt) {
     forgetHere(salt);
-    storedNames(window.localStorage).forEach(function (name) {
+    storedNames("localStorage").forEach(function (name) {
       if (salt === "*" || name === PREFIX + salt) { localStorage.removeItem(name); }
     });
     return idb("readwrite", function (store) { return salt === "*" ? store.clear() : store.delete(salt); })
@@ -257,7 +258,7 @@
   function setup() {
     if (location.protocol === "file:") { fromFile(); return; }
     var form = $("dr-unlock-form"), input = $("dr-password"), reveal = $("dr-reveal");
-    if (!window.crypto || !crypto.subtle || !window.DecompressionStream || !window.indexedDB) {
+    if (!window.crypto || !crypto.subtle || !window.DecompressionStream) {
       state("unsupported");
       form.hidden = false;
       message(!window.isSecureContext
