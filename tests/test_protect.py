@@ -31,8 +31,10 @@ def key() -> DealKey:
 
 @pytest.fixture(scope="module")
 def plain_files() -> dict[str, bytes]:
-    page = ("<!doctype html><html><head><title>Plan · Kestrel Freight</title>"
-            "<script>var __md_scope=new URL('..',location)</script></head><body>{}</body></html>")
+    # As the shell writes pages: its policy first, allowing its own template script by hash.
+    template_script = "var __md_scope=new URL('..',location)"
+    page = ("<!doctype html><html><head>" + str(csp.meta([csp.script_hash(template_script)]))
+            + "<title>Plan · Kestrel Freight</title><script>" + template_script + "</script></head><body>{}</body></html>")
     return {
         "index.html": page.format("<h1>Overview</h1><p>Ilse Verhoeven, ilse@kestrel.example</p>").encode(),
         "plan/index.html": page.format("<h1>Plan</h1><p>Security questionnaire returned</p>" * 50).encode(),
@@ -186,11 +188,22 @@ def test_unlock_page_policy_comes_first_and_allows_only_the_sealed_pages_scripts
     script_src = directives["script-src"].split()
     assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
     # The unlock page has no inline script of its own, and its policy allows exactly
-    # the inline scripts of the page it opens (written into this document, under this policy).
+    # the inline scripts the opened page's own policy allows (it is written into this document).
     assert csp.inline_script_hashes(html) == []
-    expected = csp.inline_script_hashes(plain_files["index.html"].decode())
+    expected = csp.declared_script_hashes(plain_files["index.html"].decode())
     assert len(expected) == 1 and sorted(script_src) == sorted(["'self'", *expected])
     assert csp.script_hash("var __md_scope=new URL('..',location)") in script_src
+
+
+def test_a_script_the_pages_own_policy_does_not_allow_is_not_allowed_by_its_unlock_page(
+    plain_files: dict[str, bytes], key: DealKey
+) -> None:
+    """Hashes come from the page's declared policy, never from hashing the page: an injected script stays blocked."""
+    injected = "alert(document.domain)"
+    page = plain_files["index.html"].decode().replace("<h1>", f"<script>{injected}</script><h1>")
+    sealed_page = seal_deal({"index.html": page.encode()}, key, UnlockPage())["index.html"].decode()
+    assert csp.script_hash(injected) not in sealed_page
+    assert csp.script_hash("var __md_scope=new URL('..',location)") in sealed_page
 
 
 def test_without_javascript_the_unlock_form_cannot_send_the_password(sealed: dict[str, bytes]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import html
 from html.parser import HTMLParser
 from typing import Iterable
@@ -68,6 +69,23 @@ def inline_script_hashes(html: str) -> list[str]:
     parser.feed(html)
     parser.close()
     return sorted({script_hash(source) for source in parser.sources})
+
+
+_DECLARED = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"', re.I)
+_HASH = re.compile(r"'sha256-[A-Za-z0-9+/]+=*'")
+
+
+def declared_script_hashes(html_text: str) -> list[str]:
+    """The inline-script hashes a page's own policy meta allows (none without one).
+
+    The shell computed them from its template around a placeholder body
+    (:func:`inline_script_hashes` on template output only), so reusing them
+    elsewhere (the unlock page of a protected page) never allows a script
+    that came from deal text.
+    """
+    head = html_text[: html_text.find("</head>")] if "</head>" in html_text else html_text
+    found = _DECLARED.search(head)
+    return sorted(set(_HASH.findall(html.unescape(found.group(1))))) if found else []
 
 
 def policy(script_hashes: Iterable[str] = (), *, any_inline_script: bool = False) -> str:

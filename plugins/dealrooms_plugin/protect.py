@@ -235,10 +235,12 @@ def seal_deal(
         deal_root = "../" * path.count("/")
         lock = {**key.params(), "check": check, "path": path, "depth": depth,
                 "data": _b64(encrypt(key, path, payload.encode("utf-8")))}
-        # Only the page's own template scripts are hashed: deal text reaches pages
-        # escaped or sanitised, never as <script> (see csp.inline_script_hashes).
+        # The unlocked page is written into this document, which keeps this
+        # policy: allow exactly the template scripts the page's own policy
+        # allows (never a hash of the page as a whole, which could include a
+        # script that slipped out of deal text).
         return path, unlock.render(deal_root=deal_root, site_root=deal_root + site_from_deal, lock=lock,
-                                   script_hashes=csp.inline_script_hashes(html))
+                                   script_hashes=csp.declared_script_hashes(html))
 
     jobs = [(seal_other, p) for p in others] + [(seal_page, p) for p in pages]
     if sum(len(files[p]) for p in files) >= PARALLEL_THRESHOLD:
