@@ -33,6 +33,7 @@ class BuildLock:
         self.path = self.folder / LOCK_NAME
         self.holder_file = self.folder / HOLDER_NAME
         self._held = 0
+        self._file_lock: FileLock | None = None
 
     def acquire(self, notify: Callable[[str], None] | None = None) -> None:
         """Take the lock, waiting for another build; ``notify`` hears once who it waits for."""
@@ -73,7 +74,11 @@ class BuildLock:
     def _lock(self) -> FileLock:
         # One instance per path in this process: publish holds the lock while
         # the build it runs takes it again, which must not wait for itself.
-        return FileLock(self.path, is_singleton=True, mode=0o600)
+        # Kept referenced: a lock object that is garbage-collected closes its
+        # file, and the operating system then releases the lock.
+        if self._file_lock is None:
+            self._file_lock = FileLock(self.path, is_singleton=True, mode=0o600)
+        return self._file_lock
 
     def _write_holder(self) -> None:
         command = " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv and sys.argv[0] else "python"

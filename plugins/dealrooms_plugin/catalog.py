@@ -251,7 +251,7 @@ def _record(loaded: LoadedDeal) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     """A validated model as the input that validates to it again (dates and offsets as written)."""
     if isinstance(value, BaseModel):
-        return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
+        return {name: _plain(getattr(value, name)) for name in value.model_fields_set}  # defaults come back by themselves
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
