@@ -370,10 +370,16 @@ def _build(node: yaml.Node, loader: Any, path: Path, problems: list[Problem], bu
             children.append(child)
         return items, Node(here, {}, children)
     try:
-        return _scalar(node, loader), Node(here)
+        value = _scalar(node, loader)
     except (ValueError, OverflowError, KeyError):
         problems.append(_unreadable_scalar(node, path, budget.trail))
         return node.value, Node(here)
+    if type(value) is int and value.bit_length() > _MAX_INT_BITS:
+        # Hex, octal and 1:2:3 forms slip past Python's 4,300-digit guard, but
+        # str() of the result then fails later, in a message or on a page.
+        problems.append(_unreadable_scalar(node, path, budget.trail))
+        return node.value, Node(here)
+    return value, Node(here)
 
 
 def _build_mapping(node: yaml.MappingNode, loader: Any, path: Path, problems: list[Problem], budget: _Budget) -> tuple[Any, Node]:
@@ -422,11 +428,15 @@ def _build_mapping(node: yaml.MappingNode, loader: Any, path: Path, problems: li
     return data, located
 
 
+_MAX_INT_BITS = 14_000  # about 4,200 decimal digits: below Python's int/str conversion limit
+
+
 def _unreadable_scalar(node: yaml.ScalarNode, path: Path, trail: list[str | int]) -> Problem:
     line, where = node.start_mark.line + 1, dotted(trail)
-    if node.tag == _CORE + "int" and node.value.lstrip("+-").isdigit():
+    if node.tag == _CORE + "int":
         # Python refuses int("...") past 4,300 digits (its own denial-of-service guard).
-        return Problem(path, line, where, f"number too long ({len(node.value):,} digits)",
+        unit = "digits" if node.value.lstrip("+-").isdigit() else "characters"
+        return Problem(path, line, where, f"number too long ({len(node.value):,} {unit})",
                        "put quotes around it if it is text; amounts and counts need far fewer digits")
     kind = node.tag.removeprefix(_CORE)
     return Problem(path, line, where, f"expected a value of type {kind} (as its !!{kind} tag says), found {_found(node.value)}",
@@ -585,7 +595,10 @@ def _found(value: Any) -> str:
         if len(value) > 80:  # a pasted page of text helps nobody in a one-line message
             return f"{value[:60]!r}... ({len(value):,} characters)"
         return repr(value) if value else "an empty value"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print (Python's digit limit)
+        return "a number too long to show"
     return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
 
 
