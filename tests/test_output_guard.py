@@ -144,3 +144,27 @@ def test_source_date_epoch_sets_the_build_time(project: Path, monkeypatch: pytes
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     site = build_site(project)
     assert {p.stat().st_mtime for p in site.rglob("*")} == {1700000000}
+
+
+def test_under_serve_a_deal_named_like_a_shared_folder_never_replaces_it(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The preview keeps running with such a deal, and the shared folder stays whole."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    set_plugin_options(project, protect=False)
+    deal = (project / "dealrooms" / "marlow-vine.yml").read_text(encoding="utf-8")
+    (project / "dealrooms" / "search.yml").write_text(deal, encoding="utf-8")
+    config = load_config(str(project / "mkdocs.yml"))
+    plugin = config.plugins["dealrooms"]
+    plugin.on_startup(command="serve", dirty=False)
+    try:
+        build(config)
+    finally:
+        plugin.on_startup(command="build", dirty=False)
+    site = Path(config.site_dir)
+    assert (site / "search" / "search_index.json").is_file()  # Material's index, not replaced
+    assert not (site / "search" / "index.html").exists()  # no deal (or its error page) in its place
+    assert "search.yml: the deal's web address /search/ is taken" in caplog.text
+    assert (site / "marlow-vine" / "index.html").is_file()

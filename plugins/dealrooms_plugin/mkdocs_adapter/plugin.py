@@ -137,7 +137,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         self.build_time = build_time()
         self.allowed = AllowedOutputs()
         reserved = self.allowed.collisions(self.catalog.entries)
-        if reserved:
+        if reserved and not self.is_serve:  # the preview keeps running: _publish skips such a deal
             raise PluginError(_collision_message(reserved, self.deals_dir))
         if self.outcache is not None:  # MkDocs empties the site folder next; keep the deals' folders for reuse
             self.outcache.hold(Path(config.site_dir), self.catalog.entries)
@@ -176,7 +176,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         self.allowed = AllowedOutputs(frozenset(shared))
         assert self.catalog is not None
         taken = self.allowed.collisions(self.catalog.entries)
-        if taken:  # checked before MkDocs writes anything
+        if taken and not self.is_serve:  # checked before MkDocs writes anything
             raise PluginError(_collision_message(taken, self.deals_dir))
         return env
 
