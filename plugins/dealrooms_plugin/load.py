@@ -433,7 +433,7 @@ _MAX_INT_BITS = 14_000  # about 4,200 decimal digits: below Python's int/str con
 
 def _unreadable_scalar(node: yaml.ScalarNode, path: Path, trail: list[str | int]) -> Problem:
     line, where = node.start_mark.line + 1, dotted(trail)
-    if node.tag == _CORE + "int":
+    if node.tag == _CORE + "int" and (node.value.lstrip("+-").isdigit() or len(node.value) > 1000):
         # Python refuses int("...") past 4,300 digits (its own denial-of-service guard).
         unit = "digits" if node.value.lstrip("+-").isdigit() else "characters"
         return Problem(path, line, where, f"number too long ({len(node.value):,} {unit})",
