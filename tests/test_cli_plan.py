@@ -262,6 +262,7 @@ def test_new_refuses_to_overwrite(project: Path) -> None:
     [
         (["new", "zeta", "--template", "enterprise"], "unknown template 'enterprise' (templates are: base)"),
         (["new", "Zeta Corp"], "bad deal name 'Zeta Corp'"),
+        (["new", "assets"], "the name 'assets' is reserved"),
     ],
 )
 def test_new_errors(project: Path, args: list[str], message: str) -> None:

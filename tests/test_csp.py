@@ -43,6 +43,11 @@ def deal_pages(site: Path) -> list[Path]:
     return [page for slug in SLUGS for page in sorted((site / slug).rglob("*.html"))]
 
 
+def all_pages(site: Path) -> list[Path]:
+    """Every page the build writes: the deals' and the site's own (index.html, 404.html)."""
+    return sorted(site.rglob("*.html"))
+
+
 def test_policy_is_strict() -> None:
     text = csp.policy(["'sha256-abc'"])
     directives = dict(d.split(" ", 1) for d in text.split("; "))
@@ -66,8 +71,19 @@ def test_every_deal_page_starts_its_head_with_the_policy(site: Path) -> None:
         assert html.encode("utf-8").find(b'<meta charset="utf-8">') < 1024, f"{page}: charset declared too late"
 
 
+def test_the_sites_own_pages_carry_the_policy_too(site: Path) -> None:
+    roots = [site / "index.html", site / "404.html"]
+    assert set(roots) <= set(all_pages(site))
+    for page in roots:
+        html = page.read_text(encoding="utf-8")
+        match = META.search(html)
+        assert match and match.start() == html.index("<head>") + len("<head>"), page
+        allowed = set(re.findall(r"'sha256-[^']+'", match.group(1)))
+        assert allowed == set(csp.inline_script_hashes(html)), page
+
+
 def test_the_policy_allows_exactly_the_pages_inline_scripts(site: Path) -> None:
-    for page in deal_pages(site):
+    for page in all_pages(site):
         html = page.read_text(encoding="utf-8")
         allowed = set(re.findall(r"'sha256-[^']+'", META.search(html).group(1)))  # type: ignore[union-attr]
         scripts = set(csp.inline_script_hashes(html))

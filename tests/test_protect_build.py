@@ -175,3 +175,27 @@ def test_serve_style_plain_build_needs_no_password(tmp_path: Path, monkeypatch) 
     site = build_site(project)
     assert b"dr-lock-params" not in (site / slugs(project)[0] / "index.html").read_bytes()
     assert not (site / "assets" / "dealrooms" / "unlock.js").exists()
+
+
+@pytest.mark.parametrize(
+    ("make_logo", "message"),
+    [
+        (lambda branding, outside: (branding / "orbisoft.svg").write_text(
+            '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), "script"),
+        (lambda branding, outside: ((branding / "orbisoft.svg").unlink(), (branding / "orbisoft.svg").symlink_to(outside)),
+         "leads outside the project"),
+    ],
+    ids=["svg-with-script", "link-leaving-the-project"],
+)
+def test_the_sellers_brand_logo_is_checked_like_a_deal_logo(tmp_path: Path, monkeypatch, caplog, make_logo, message) -> None:  # type: ignore[no-untyped-def]
+    """The unlock page's logo is served to every visitor: no scripts, nothing from outside the project."""
+    project = copy_project(tmp_path / "project")
+    outside = tmp_path / "crm-export.svg"
+    outside.write_text('<svg xmlns="http://www.w3.org/2000/svg"><title>Kestrel Freight pricing</title></svg>')
+    make_logo(project / "branding", outside)
+    monkeypatch.chdir(project)
+    set_passwords(monkeypatch, project, tmp_path / "cache")
+    with pytest.raises(Abort):
+        build_site(project)
+    assert "brand_logo" in caplog.text and message in caplog.text
+    assert not (project / "site").exists() or not list((project / "site").rglob("brand*"))

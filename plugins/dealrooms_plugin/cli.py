@@ -63,7 +63,7 @@ def password(slug: str, rotate: bool, set_password: bool, config_file: Path) -> 
     from .keys import KeyCache
 
     settings = read_settings(config_file)
-    known = {p.stem for p in discover_deals(settings.deals_dir)}
+    known = {p.stem for p in discover_deals(settings.deals_dir, project_dir=settings.root)}
     if slug not in known:
         raise DealroomsError(f"unknown deal {slug!r} (deals are: {', '.join(sorted(known)) or 'none'})")
     path = passwords.secrets_path(settings.root, settings.options.get("secrets_file"))
@@ -130,7 +130,7 @@ def status(config_file: Path, as_json: bool, due_within: str | None) -> None:
     settings = read_settings(config_file)
     thresholds = Thresholds.from_options(settings.options.get("health"))
     stages = stages_from_options(settings.options.get("stages"))
-    result = load_deals(settings.deals_dir)
+    result = load_deals(settings.deals_dir, project_dir=settings.root)
     day = today()
     if due_within is not None:
         days = parse_window(due_within)
@@ -187,7 +187,8 @@ def _check_shard(value: str | None) -> str | None:
 
 def _deal_files(paths: tuple[Path, ...], config_file: Path) -> list[Path]:
     if not paths:
-        return discover_deals(read_settings(config_file).deals_dir)
+        settings = read_settings(config_file)
+        return discover_deals(settings.deals_dir, project_dir=settings.root)
     files: list[Path] = []
     for path in paths:
         if path.is_dir():

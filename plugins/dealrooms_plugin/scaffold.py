@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DealroomsError, InvalidDeal, Problem, display_path
-from .load import MAX_EXTENDS_DEPTH, SLUG, TEMPLATES_DIR, Node, discover_deals, load_deal, merge, read_yaml
+from .load import MAX_EXTENDS_DEPTH, RESERVED_SLUGS, SLUG, TEMPLATES_DIR, Node, discover_deals, load_deal, merge, read_yaml
 from .model import parse_due
 from .plan import resolve_due
 
@@ -237,6 +237,11 @@ def create_deal(
         raise DealroomsError(
             f"bad deal name {slug!r}: it becomes the deal's web address; "
             "use lowercase letters, digits and '-', e.g. kestrel-freight"
+        )
+    if slug in RESERVED_SLUGS:
+        raise DealroomsError(
+            f"the name {slug!r} is reserved: the site keeps its shared {slug}/ folder at that address; "
+            f"choose another, e.g. {slug}-deal or the buyer's name"
         )
     if not deals_dir.is_dir():
         raise DealroomsError(f"{display_path(deals_dir)}: deals folder not found (set deals_dir in mkdocs.yml)")

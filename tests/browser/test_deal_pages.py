@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from browserutil import StaticServer, launch_browser
+from browserutil import StaticServer
 from buildutil import build_site, set_plugin_options
 
 pytestmark = pytest.mark.browser
@@ -37,8 +37,9 @@ def server(site: Path):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    yield from launch_browser()
+def browser(session_browser):  # type: ignore[no-untyped-def]
+    # One Playwright per process: a second sync_playwright() beside the session's fails.
+    return session_browser
 
 
 def open_page(browser, url: str, *, width: int = 1280, clock: dt.datetime | None = None):

@@ -145,6 +145,7 @@ def test_right_password_reveals_deal_and_next_pages_open_directly(context, serve
     project, _, passwords = built
     page = context.new_page()
     page.goto(server.url + f"{DEAL}/plan/")
+    page.locator("#dr-password").wait_for(state="visible")  # shown once no remembered key was found (async)
     body = page.locator("body").inner_text()
     assert "This deal room is private." in body and "Enter the password you received." in body
     assert "Orbisoft" in page.content()  # the seller's brand

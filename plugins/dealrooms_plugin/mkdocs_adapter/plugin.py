@@ -36,17 +36,18 @@ from ..outcache import OutputCache
 from ..outputs import AllowedOutputs, settle, stray_message
 from ..calendar import deal_calendar
 from ..plan import Thresholds, schedule, stages_from_options
-from ..render import TEMPLATES, make_env, render_pages
+from ..render import make_env, render_pages
 from ..today import today
 from ..view import build_view
 from . import pages as site_pages
 from .config import DealroomsConfig
 from .live import DealWatcher, LiveReload
 from .protection import Protection
-from .shell import Chrome, install_shell, render_root_page, render_shell
+from .shell import Chrome, install_shell, render_root_page, render_shell, with_policy
 
 log = get_plugin_logger("dealrooms")
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+PACKAGE = Path(__file__).resolve().parent.parent  # code, templates and assets: part of every render key
+ASSETS = PACKAGE / "assets"
 SHARED_ASSETS = ("dealrooms.css", "dealrooms.js")
 CALENDAR = "calendar.ics"  # inside each deal: one event per milestone, stable UIDs
 NO_LOGO = "assets/logo.svg"  # sealed deals without a logo get an empty one: the blob count says nothing
@@ -180,6 +181,15 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             raise PluginError(_collision_message(taken, self.deals_dir))
         return env
 
+    def on_post_page(self, output: str, *, page, config: MkDocsConfig) -> str | None:  # type: ignore[no-untyped-def]
+        # The site's own pages (the public root page) hold no deal text: hash their scripts whole.
+        return with_policy(output, preview=self.is_serve) if self.config.enabled else None
+
+    def on_post_template(self, output_content: str, *, template_name: str, config: MkDocsConfig) -> str | None:
+        if self.config.enabled and template_name.endswith(".html"):  # 404.html
+            return with_policy(output_content, preview=self.is_serve)
+        return None
+
     def _post_build(self, *, config: MkDocsConfig) -> None:
         if not self.config.enabled:
             return
@@ -188,7 +198,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         self.mkdocs_config = config
         self.search = _search_config(config)
         custom = [Path(config.theme.custom_dir)] if config.theme.custom_dir else []
-        self.signature = _templates_signature([TEMPLATES, ASSETS, *custom])
+        self.signature = _templates_signature([PACKAGE, *custom])
         self._publish(list(self.catalog.entries))
 
     @event_priority(-100)  # after every other plugin (search writes its index in on_post_build)
@@ -347,7 +357,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             logo_file=logo_file,
             generated_on=self.today.isoformat(),
         )
-        files.update(render_shell(self.theme_env, config, chrome, bodies, search))
+        files.update(render_shell(self.theme_env, config, chrome, bodies, search, preview=self.is_serve))
         if self.protection and self.protection.keys.get(loaded.slug):
             files.setdefault(NO_LOGO, b"")  # every sealed deal has the same set of files
             files = self.protection.seal(loaded.slug, files)  # nothing deal-specific stays readable
@@ -363,14 +373,21 @@ def _search_config(config: MkDocsConfig) -> dict:
 
 
 def _templates_signature(roots: list[Path]) -> str:
-    """Any change to templates, assets or theme overrides invalidates rendered deals."""
-    stamps = []
+    """Any change to the package's code, templates and assets, or to theme overrides, invalidates rendered deals.
+
+    By content and relative path, never modification times or absolute
+    paths: touching a file or a fresh checkout changes nothing.
+    """
+    digest = hashlib.sha256()
     for root in roots:
-        for dirpath, _, names in os.walk(root):
-            for name in names:
-                st = os.stat(os.path.join(dirpath, name))
-                stamps.append(f"{dirpath}/{name}:{st.st_mtime_ns}")
-    return hashlib.sha256("\n".join(sorted(stamps)).encode()).hexdigest()
+        for dirpath, dirnames, names in sorted(os.walk(root)):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(names):
+                path = Path(dirpath) / name
+                digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(b"\1")
+    return digest.hexdigest()
 
 
 def _is_inside(path: Path, folder: Path) -> bool:

@@ -21,13 +21,13 @@ from mkdocs.structure.files import File
 from .. import passwords
 from ..catalog import Catalog
 from ..errors import DealroomsError, display_path
+from ..logos import check_logo
 from ..keys import DealKey, KeyCache, deal_keys
 from ..protect import DEFAULT_COLOR, Brand, UnlockPage, seal_deal
 
 log = get_plugin_logger("dealrooms")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PROTECT_ASSETS = ("unlock.js", "unlock.css")
-LOGO_TYPES = (".svg", ".png", ".webp", ".jpg", ".jpeg")
 
 # Material's primary colours, so the unlock page matches the theme by default.
 MATERIAL_PRIMARY = {
@@ -94,9 +94,11 @@ class Protection:
         brand_file = None
         logo = None
         if options.brand_logo:
-            source = (root / options.brand_logo).resolve()
-            if not source.is_file() or source.suffix.lower() not in LOGO_TYPES:
-                raise PluginError(f"brand_logo: {display_path(source)} is not an SVG, PNG, WebP or JPEG file")
+            source = root / options.brand_logo  # as written: a link leaving the project is refused, not followed
+            problems = check_logo(source, project_dir=root, shown=options.brand_logo)
+            if problems:
+                raise PluginError("\n".join(f"mkdocs.yml: plugins.dealrooms.brand_logo: {p.message}"
+                                            + (f" (hint: {p.hint})" if p.hint else "") for p in problems))
             logo = f"assets/dealrooms/brand{source.suffix.lower()}"
             brand_file = (logo, source)
         try:
