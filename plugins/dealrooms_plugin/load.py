@@ -17,7 +17,7 @@ import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import DealroomsError, InvalidDeal, Problem, display_path
 from .logos import check_logo, escapes
 from .model import OWNER_SIDES, Deal
+from .plan import dependency_cycle
 
 BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -780,7 +781,7 @@ def _check_references(data: dict[str, Any], node: Node) -> list[Problem]:
             problem(("milestones", i, "done_on"), f"done_on is set but status is {status or 'not_started'!r}",
                     "set status: done, or remove done_on")
 
-    cycle = _find_cycle(data)
+    cycle = dependency_cycle(_milestone_dependencies(data))
     if cycle:
         index = {item.get("id"): i for i, item in _items(data, "milestones")}
         problem(("milestones", index[cycle[0]], "after"), "dependency cycle " + " → ".join(cycle),
@@ -788,37 +789,13 @@ def _check_references(data: dict[str, Any], node: Node) -> list[Problem]:
     return problems
 
 
-def _find_cycle(data: dict[str, Any]) -> list[str] | None:
-    """The first dependency cycle among milestones, as ids from start back to start.
-
-    Iterative (an explicit stack), so a chain of thousands of milestones cannot
-    exhaust Python's recursion limit.
-    """
-    graph: dict[str, list[str]] = {}
-    for _, item in _items(data, "milestones"):
-        ident, after = item.get("id"), item.get("after")
-        if isinstance(ident, str):
-            graph[ident] = [d for d in (after if isinstance(after, list) else []) if isinstance(d, str) and d != ident]
-    state: dict[str, int] = {}  # 1: on the current path, 2: finished
-    for start in graph:
-        if start in state:
-            continue
-        path: list[str] = [start]
-        pending: list[Iterator[str]] = [iter(graph[start])]
-        state[start] = 1
-        while pending:
-            nxt = next(pending[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                pending.pop()
-            elif nxt in graph:
-                if state.get(nxt) == 1:
-                    return path[path.index(nxt):] + [nxt]
-                if nxt not in state:
-                    state[nxt] = 1
-                    path.append(nxt)
-                    pending.append(iter(graph[nxt]))
-    return None
+def _milestone_dependencies(data: dict[str, Any]) -> dict[str, list[str]]:
+    """Each milestone id (file order) -> the ids in its ``after`` list, for :func:`.plan.dependency_cycle`."""
+    return {
+        item["id"]: [d for d in (item.get("after") if isinstance(item.get("after"), list) else []) if isinstance(d, str)]
+        for _, item in _items(data, "milestones")
+        if isinstance(item.get("id"), str)
+    }
 
 
 def _check_logo(data: dict[str, Any], node: Node, project_dir: Path, problems: list[Problem]) -> Path | None:
