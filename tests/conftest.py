@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import pytest
+
+from goldenutil import UPDATE_FLAG, assert_golden
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = "2026-11-22"
@@ -16,12 +19,18 @@ os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", help="rewrite golden files and HTML snapshots")
+    parser.addoption(UPDATE_FLAG, action="store_true", help="write golden files and HTML snapshots (a missing one fails without it)")
 
 
 @pytest.fixture
-def update_golden(request: pytest.FixtureRequest) -> bool:
-    return bool(request.config.getoption("--update-golden"))
+def golden(request: pytest.FixtureRequest) -> Callable[[Path, str], None]:
+    """``golden(path, text)``: text must equal the golden file; written first only under ``--update-golden``."""
+    update = bool(request.config.getoption(UPDATE_FLAG))
+
+    def check(path: Path, actual: str) -> None:
+        assert_golden(path, actual, update=update)
+
+    return check
 
 
 @pytest.fixture(scope="session", autouse=True)

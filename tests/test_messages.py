@@ -23,13 +23,9 @@ def problems_of(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("case", sorted(CASES.glob("*.yml")), ids=lambda p: p.stem)
-def test_golden_messages(case: Path, update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_golden_messages(case: Path, golden, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(CASES)
-    lines = problems_of(case)
-    expected_file = case.with_suffix(".expected")
-    if update_golden or not expected_file.exists():
-        expected_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert lines == expected_file.read_text(encoding="utf-8").splitlines()
+    golden(case.with_suffix(".expected"), "\n".join(problems_of(case)) + "\n")
 
 
 def test_issue_examples_word_for_word(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,13 +37,8 @@ def rendered(slug: str, today: dt.date = TODAY) -> dict[str, str]:
 
 @pytest.mark.parametrize("slug", ["kestrel-freight", "halden-health", "marlow-vine"])
 @pytest.mark.parametrize("page", [p.name for p in PAGES])
-def test_page_snapshot(slug: str, page: str, update_golden: bool) -> None:
-    html = normalise(rendered(slug)[page])
-    snapshot = SNAPSHOTS / slug / f"{page}.html"
-    if update_golden or not snapshot.exists():
-        snapshot.parent.mkdir(parents=True, exist_ok=True)
-        snapshot.write_text(html, encoding="utf-8")
-    assert html == snapshot.read_text(encoding="utf-8")
+def test_page_snapshot(slug: str, page: str, golden) -> None:
+    golden(SNAPSHOTS / slug / f"{page}.html", normalise(rendered(slug)[page]))
 
 
 def test_expired_proposal_says_expired() -> None:
