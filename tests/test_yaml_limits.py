@@ -116,6 +116,10 @@ def test_size_cap_names_the_line_where_it_is_crossed(tmp_path: Path) -> None:
     (HEAD.replace("title: T", "title: !local x"), "deal.yml:2: YAML tag '!local' is not allowed"),
     (HEAD.replace("title: T", "title: !!bool maybe"), "deal.yml:2: deal.title: expected a value of type bool"),
     (HEAD.replace("title: T", "title: !!int abc"), "deal.yml:2: deal.title: expected a value of type int"),
+    # PyYAML's int constructor ends in an IndexError on these (it was a traceback).
+    (HEAD.replace("title: T", "title: !!int +"), "deal.yml:2: deal.title: expected a value of type int"),
+    (HEAD.replace("title: T", "title: !!int ''"), "deal.yml:2: deal.title: expected a value of type int"),
+    (HEAD + "!!int +: 1\n", "deal.yml:6: expected a value of type int"),
     (HEAD + "goals:\n  - {id: g, metric: M, target: " + "7" * 4301 + ", unit: h, by: 2027-01-01}\n",
      "deal.yml:7: goals[0].target: number too long (4,301 digits)"),
     (HEAD + "goals:\n  - {id: g, metric: M, target: .nan, unit: h, by: 2027-01-01}\n",

@@ -351,6 +351,11 @@ def _precheck(text: str, path: Path, problems: list[Problem]) -> int | None:
     return values
 
 
+# What PyYAML's constructors raise on a value its tag cannot read: `!!int +`
+# and `!!int ''` end in an IndexError inside construct_yaml_int.
+_UNREADABLE = (ValueError, OverflowError, KeyError, IndexError)
+
+
 def _build(node: yaml.Node, loader: Any, path: Path, problems: list[Problem], budget: _Budget) -> tuple[Any, Node]:
     # An alias is the same node object reached again: every visit is counted,
     # so shared subtrees cannot multiply past the budget.
@@ -372,7 +377,7 @@ def _build(node: yaml.Node, loader: Any, path: Path, problems: list[Problem], bu
         return items, Node(here, {}, children)
     try:
         value = _scalar(node, loader)
-    except (ValueError, OverflowError, KeyError):
+    except _UNREADABLE:
         problems.append(_unreadable_scalar(node, path, budget.trail))
         return node.value, Node(here)
     if type(value) is int and value.bit_length() > _MAX_INT_BITS:
@@ -401,7 +406,7 @@ def _build_mapping(node: yaml.MappingNode, loader: Any, path: Path, problems: li
             continue
         try:
             key = _scalar(key_node, loader)
-        except (ValueError, OverflowError, KeyError):
+        except _UNREADABLE:
             problems.append(_unreadable_scalar(key_node, path, trail))
             key = key_node.value
         key = "" if key is None else str(key)
@@ -476,7 +481,10 @@ def _scalar(node: yaml.Node, loader: Any) -> Any:
         return None
     if tag == "tag:yaml.org,2002:bool":
         return _BOOLS[value.lower()]
-    if tag == "tag:yaml.org,2002:int" and value.isdigit():
+    # Plain ASCII digits without a leading zero are a decimal int in YAML 1.1
+    # too. Anything else goes to PyYAML: `010` is octal 8 there, `09` an
+    # error, and str.isdigit() is also true for '٣' and '²'.
+    if tag == "tag:yaml.org,2002:int" and value.isascii() and value.isdigit() and value[0] != "0":
         return int(value)
     return loader.construct_object(node, deep=True)
 
