@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dealrooms_plugin import InvalidDeal, load_deal
+from dealrooms_plugin.errors import display_path
 
 CASES = Path(__file__).parent / "cases"
 
@@ -60,3 +61,13 @@ def test_examples_are_valid() -> None:
     root = Path(__file__).resolve().parent.parent / "dealrooms"
     for path in root.glob("[!_]*.yml"):
         assert load_deal(path).deal.milestones
+
+
+def test_a_file_below_a_folder_named_with_two_dots_is_named_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `..deals/` lies below the working directory although its relative path starts with "..".
+    folder = tmp_path / "..deals"
+    folder.mkdir()
+    (folder / "acme.yml").write_text("deal: [\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert problems_of(folder / "acme.yml")[0].startswith("..deals/acme.yml:")
+    assert display_path(tmp_path.parent / "elsewhere.yml") == str(tmp_path.parent / "elsewhere.yml")

@@ -45,9 +45,8 @@ class InvalidDeal(DealroomsError):
 
 
 def display_path(path: Path) -> str:
-    """Path relative to the working directory when it lies below it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
+    """Path relative to the working directory when it lies below it, else as given."""
+    here = Path.cwd()
+    # abspath, not resolve(): a linked file is named where it is linked, as written.
+    absolute = Path(os.path.abspath(path))
+    return str(absolute.relative_to(here)) if absolute.is_relative_to(here) else str(path)

@@ -266,7 +266,6 @@ def deal_keys(
     *,
     iterations: int = DEFAULT_ITERATIONS,
     cache: KeyCache | None = None,
-    workers: int | None = None,
 ) -> dict[str, DealKey]:
     """Each deal's key: from the cache, or derived (new random salt) on all cores."""
     cache = cache if cache is not None else KeyCache()
@@ -283,7 +282,7 @@ def deal_keys(
         return derive_key(passwords[slug], secrets.token_bytes(SALT_BYTES), iterations)
 
     if len(todo) > 1:  # cryptography's PBKDF2 releases the GIL: threads use every core
-        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             derived = dict(zip(todo, pool.map(derive, todo)))
     else:
         derived = {slug: derive(slug) for slug in todo}

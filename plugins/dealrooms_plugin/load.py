@@ -108,12 +108,10 @@ class LoadedDeal:
 
 @dataclass
 class LoadResult:
-    deals: dict[str, LoadedDeal]
-    problems: dict[str, list[Problem]]  # by slug
+    """The valid deals of a folder, and the problems of the others, both by slug."""
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+    deals: dict[str, LoadedDeal]
+    problems: dict[str, list[Problem]]
 
 
 def discover_deals(deals_dir: Path, *, project_dir: Path | None = None) -> list[Path]:

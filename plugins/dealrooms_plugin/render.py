@@ -86,9 +86,9 @@ def render_pages(view: DealView, env: jinja2.Environment, *, calendar_file: str 
         def url_to(name: str, prefix: str = prefix) -> str:
             return prefix + next(p.path for p in PAGES if p.name == name) or "./"
 
+        # The context documented in theme_overrides/README.md, and nothing more.
         html = env.get_template(f"dealrooms/{spec.name}.html").render(
-            d=view, page_spec=spec, pages=PAGES, url_to=url_to,
-            calendar_url=prefix + calendar_file if calendar_file else None,
+            d=view, url_to=url_to, calendar_url=prefix + calendar_file if calendar_file else None,
         )
         pages.append(RenderedPage(spec, html))
     return pages
