@@ -150,6 +150,20 @@ class KeyCache:
             self._keys = (_hkdf(secret, b"dealrooms key cache: names"), _hkdf(secret, b"dealrooms key cache: entries"))
         return self._keys
 
+    def _ready_to_write(self) -> tuple[bytes, bytes] | None:
+        """The secret's keys, with the folder there and private; None when the cache is off or has no secret.
+
+        Raises OSError, which the writers swallow: a cache that cannot be written only costs time.
+        """
+        if not self.enabled:
+            return None
+        keys = self._secret_keys(create=True)
+        if keys is None:
+            return None
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.folder, 0o700)  # mkdir's mode is masked by umask, and an existing folder keeps its own
+        return keys
+
     # --- entries -----------------------------------------------------------
 
     def _prefix(self, naming: bytes, slug: str) -> str:
@@ -184,13 +198,10 @@ class KeyCache:
 
     def mark_passed(self, slug: str, password: str, iterations: int, rules: str) -> None:
         """Remember that the password passed ``rules`` (an empty file; earlier marks of it go)."""
-        if not self.enabled:
-            return
         try:
-            keys = self._secret_keys(create=True)
+            keys = self._ready_to_write()
             if keys is None:
                 return
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             mark = self._mark(keys[0], slug, password, iterations, rules)
             stem = mark.split(".", 1)[0]
             for name in os.listdir(self.folder):
@@ -221,14 +232,10 @@ class KeyCache:
 
     def put(self, slug: str, password: str, key: DealKey) -> None:
         """Keep ``key``, and delete the deal's entries for any other password or parameters."""
-        if not self.enabled:
-            return
         try:
-            keys = self._secret_keys(create=True)
+            keys = self._ready_to_write()
             if keys is None:
                 return
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.chmod(self.folder, 0o700)
             name = self._name(keys[0], slug, password, key.iterations)
             data = json.dumps({"v": key.version, "iterations": key.iterations, "salt": _b64(key.salt), "key": _b64(key.key)})
             nonce = secrets.token_bytes(12)

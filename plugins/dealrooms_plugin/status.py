@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .errors import DealroomsError, Problem
-from .labels import EXPIRING_SOON_DAYS, HEALTH_LABELS
+from .labels import HEALTH_LABELS
 from .load import LoadedDeal
 from .model import Deal
 from .owners import Owner, resolve_owner
 from .plan import HEALTH_ORDER, Health, Stage, StageCheck, Thresholds, check_stage, schedule
+from .view import UNDATED, ProposalValidity, validity
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,7 @@ class StatusRow:
     slip_days: int | None = None
     overdue: int | None = None
     next_milestone: NextStep | None = None
-    proposal_valid_until: dt.date | None = None
-    proposal_days_left: int | None = None  # negative once expired
+    proposal: ProposalValidity = UNDATED
     health: Health | None = None
     cause_id: str | None = None  # the late step that moves the projected date
     cause_title: str | None = None
@@ -58,14 +58,7 @@ class StatusRow:
     @property
     def proposal_text(self) -> str:
         """``expired``, ``expires today``, ``N days`` or ``—`` (no proposal or no date)."""
-        days = self.proposal_days_left
-        if days is None:
-            return "—"
-        if days < 0:
-            return "expired"
-        if days == 0:
-            return "expires today"
-        return f"{days} day" if days == 1 else f"{days} days"
+        return self.proposal.short_text
 
     @property
     def stage_warning(self) -> str | None:
@@ -77,14 +70,14 @@ class StatusRow:
             not self.valid
             or self.health != "on_track"
             or self.stage_warning is not None
-            or (self.proposal_days_left is not None and self.proposal_days_left <= EXPIRING_SOON_DAYS)
+            or self.proposal.needs_attention
         )
 
     def sort_key(self) -> tuple[Any, ...]:
         """Attention first: invalid, off track, at risk, on track; then flags, overdue, slip, expiry."""
         if not self.valid:
             return (0, 0, 0, 0, 0, self.slug)
-        expiry = self.proposal_days_left if self.proposal_days_left is not None else 10**6
+        expiry = self.proposal.days_left if self.proposal.days_left is not None else 10**6
         return (
             1 + HEALTH_ORDER[self.health or "on_track"],
             0 if self.stage_warning else 1,
@@ -119,8 +112,8 @@ class StatusRow:
                 "projected": _iso(step.projected),
                 "overdue": step.overdue,
             },
-            "proposal_valid_until": _iso(self.proposal_valid_until),
-            "proposal_days_left": self.proposal_days_left,
+            "proposal_valid_until": _iso(self.proposal.valid_until),
+            "proposal_days_left": self.proposal.days_left,
             "health": self.health,
             "cause": None
             if self.cause_id is None
@@ -146,7 +139,6 @@ def status_row(
         if nxt is None
         else NextStep(nxt.id, nxt.milestone.title, resolve_owner(deal, nxt.milestone.owner), nxt.planned, nxt.projected, nxt.overdue)
     )
-    valid_until = deal.proposal.valid_until if deal.proposal else None
     cause = plan.cause
     return StatusRow(
         slug=slug,
@@ -159,8 +151,7 @@ def status_row(
         slip_days=plan.slip_days,
         overdue=len(plan.overdue),
         next_milestone=step,
-        proposal_valid_until=valid_until,
-        proposal_days_left=(valid_until - today).days if valid_until else None,
+        proposal=validity(deal.proposal.valid_until if deal.proposal else None, today),
         health=plan.health,
         cause_id=cause.id if cause else None,
         cause_title=cause.milestone.title if cause else None,

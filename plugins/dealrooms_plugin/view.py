@@ -54,11 +54,36 @@ class LineView:
 
 @dataclass(frozen=True)
 class ProposalValidity:
-    """``none``, ``valid``, ``expiring`` (within EXPIRING_SOON_DAYS), ``expires_today`` or ``expired``."""
+    """How long a proposal stays valid, for the deal pages and the rep's overview alike.
+
+    ``state`` is ``none`` (no proposal or no date), ``valid``, ``expiring``
+    (within EXPIRING_SOON_DAYS), ``expires_today`` or ``expired``; made by
+    :func:`validity` only.
+    """
 
     state: str
     valid_until: dt.date | None
-    days_left: int | None
+    days_left: int | None  # negative once expired
+
+    @property
+    def needs_attention(self) -> bool:
+        """Expired, or expiring within EXPIRING_SOON_DAYS: the rep should renew or chase it."""
+        return self.state in ("expiring", "expires_today", "expired")
+
+    @property
+    def short_text(self) -> str:
+        """``expired``, ``expires today``, ``N days`` or ``—``: the wording of the rep's overview."""
+        if self.days_left is None:
+            return "—"
+        if self.state == "expired":
+            return "expired"
+        if self.state == "expires_today":
+            return "expires today"
+        return f"{self.days_left} day" if self.days_left == 1 else f"{self.days_left} days"
+
+
+UNDATED = ProposalValidity("none", None, None)
+"""The validity of a deal without a proposal, or of a proposal without ``valid_until``."""
 
 
 @dataclass(frozen=True)
@@ -133,8 +158,9 @@ class DealView:
 
 
 def validity(valid_until: dt.date | None, today: dt.date) -> ProposalValidity:
+    """A proposal's validity on ``today``: the one place that decides what "expires soon" means."""
     if valid_until is None:
-        return ProposalValidity("none", None, None)
+        return UNDATED
     days = (valid_until - today).days
     if days < 0:
         state = "expired"
