@@ -24,7 +24,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from markdown.extensions.tables import TableExtension
 from markupsafe import Markup
 
-from .view import DealView, humanize
+from .view import DealView, days_text, humanize
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -68,7 +68,7 @@ def make_env(override_dirs: Iterable[Path] = ()) -> jinja2.Environment:
     )
     env.filters.update(
         date=_date, money=_money, number=_number, percent=_percent, markdown=markdown, humanize=humanize,
-        days=_days, plural=_plural,
+        days=days_text, plural=_plural,
     )
     return env
 
@@ -124,11 +124,6 @@ def _number(value: float | Decimal | None, locale: str = "en") -> str:
 
 def _percent(value: float, locale: str = "en") -> str:
     return format_percent(value / 100, locale=_locale(locale))
-
-
-def _days(n: int) -> str:
-    n = abs(n)
-    return f"{n} day" if n == 1 else f"{n} days"
 
 
 def _plural(n: int, one: str, many: str) -> str:

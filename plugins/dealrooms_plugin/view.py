@@ -26,6 +26,12 @@ def humanize(text: str | None) -> str:
     return " ".join(words)[:1].upper() + " ".join(words)[1:]
 
 
+def days_text(n: int) -> str:
+    """``1 day``, ``7 days``: a count of days without its sign ("3 days late", "expires in 3 days")."""
+    n = abs(n)
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
 @dataclass(frozen=True)
 class MilestoneView:
     plan: MilestonePlan
@@ -79,7 +85,7 @@ class ProposalValidity:
             return "expired"
         if self.state == "expires_today":
             return "expires today"
-        return f"{self.days_left} day" if self.days_left == 1 else f"{self.days_left} days"
+        return days_text(self.days_left)
 
 
 UNDATED = ProposalValidity("none", None, None)
