@@ -236,7 +236,9 @@ def build_view(slug: str, deal: Deal, schedule: Schedule, *, logo: str | None = 
         MilestoneView(p, resolve_owner(deal, p.milestone.owner), STATUS_LABELS[p.milestone.status], p.milestone.goals)
         for p in schedule.milestones
     )
-    open_views = sorted((v for v in views if v.plan.is_open), key=lambda v: (v.plan.planned, v.plan.projected))
+    # The schedule's order of open steps, so that the pages' next step is the one `dealrooms status` names.
+    by_id = {v.plan.id: v for v in views}
+    open_views = [by_id[p.id] for p in schedule.open]
     overdue = tuple(v for v in open_views if v.plan.overdue)
     by_side = tuple(
         (side, side_company(deal, side), rows)

@@ -1,7 +1,8 @@
-"""A proposal's validity means the same on the deal pages and in the rep's overview.
+"""The deal pages and the rep's overview (`dealrooms status`) say the same things.
 
-Both read :func:`dealrooms_plugin.view.validity`; the overview once counted
-days itself, with its own cut-off for "needs attention".
+A proposal's validity comes from :func:`dealrooms_plugin.view.validity` (the
+overview once counted days itself, with its own cut-off for "needs
+attention"), and the next step from the schedule's one order of open steps.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from dealrooms_plugin.render import make_env, render_pages
 from dealrooms_plugin.status import status_row
 from dealrooms_plugin.view import build_view
 
-DEAL = load_deal(Path(__file__).resolve().parent.parent / "dealrooms" / "kestrel-freight.yml").deal
+EXAMPLES = Path(__file__).resolve().parent.parent / "dealrooms"
+DEAL = load_deal(EXAMPLES / "kestrel-freight.yml").deal
 VALID_UNTIL = DEAL.proposal.valid_until
 
 
@@ -48,3 +50,13 @@ def test_a_deal_without_a_proposal_date_shows_a_dash() -> None:
     row = status_row("kestrel-freight", undated, VALID_UNTIL)
     assert (row.proposal.state, row.proposal_text, row.proposal.needs_attention) == ("none", "—", False)
     assert row.to_json()["proposal_valid_until"] is None
+
+
+@pytest.mark.parametrize("slug", ["kestrel-freight", "halden-health", "marlow-vine"])
+@pytest.mark.parametrize("today", [dt.date(2026, 9, 1), dt.date(2026, 11, 22), dt.date(2027, 2, 1)])
+def test_the_next_step_is_the_same_on_the_overview_page_and_in_status(slug: str, today: dt.date) -> None:
+    deal = load_deal(EXAMPLES / f"{slug}.yml").deal
+    view = build_view(slug, deal, schedule(deal, today))
+    step = status_row(slug, deal, today).next_milestone
+    assert (view.next_steps[0].plan.id if view.next_steps else None) == (step.id if step else None)
+    assert len(view.overdue) == status_row(slug, deal, today).overdue
