@@ -1,4 +1,4 @@
-"""Shared fixtures: a copy of the example project in tmp_path, a pinned today."""
+"""Shared fixtures: a copy of the example project in tmp_path, a pinned today, golden-file checks."""
 
 from __future__ import annotations
 
