@@ -196,8 +196,9 @@ def test_due_within_nothing_due(project: Path, monkeypatch: pytest.MonkeyPatch) 
     [
         (["status", "--due-within", "soon"], None, "--due-within: bad period 'soon'; expected days or weeks, e.g. 7d or 2w"),
         (["status"], ("{at_risk_slip_days: 3, off_track_slip_days: 10}", "{at_risk_slip: 3}"),
-         "health.at_risk_slip: unknown option (did you mean 'at_risk_slip_days'?)"),
-        (["status"], ("probability: 30}", "probability: 130}"), "stages[0].probability: expected a percentage"),
+         "mkdocs.yml:7: plugins.dealrooms.health.at_risk_slip: unknown option; did you mean 'at_risk_slip_days'?"),
+        (["status"], ("probability: 30}", "probability: 130}"),
+         "mkdocs.yml:9: plugins.dealrooms.stages[0].probability: expected a percentage from 0 to 100, found 130 (hint: e.g. 40)"),
     ],
 )
 def test_status_errors_are_one_clear_line(project: Path, args: list[str], config: tuple[str, str] | None, message: str) -> None:

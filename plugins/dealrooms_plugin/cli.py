@@ -6,13 +6,16 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .errors import DealroomsError, InvalidDeal, display_path
 from .load import discover_deals, load_deal
 from .model import json_schema
-from .settings import read_settings
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 CONFIG_OPTION = click.option(
     "-f", "--config-file", type=click.Path(path_type=Path), default=Path("mkdocs.yml"), show_default=True,
@@ -31,11 +34,13 @@ def main() -> None:
 @CONFIG_OPTION
 def check(paths: tuple[Path, ...], config_file: Path) -> None:
     """Validate deal files (default: every deal in deals_dir). Exit 1 on any problem."""
-    files = _deal_files(paths, config_file)
+    # Named files can be checked outside a project; the plugin options are checked whenever there is one.
+    settings = read_settings(config_file) if not paths or config_file.is_file() else None
+    files = _deal_files(paths, settings)
     problems = 0
     for path in files:
         try:
-            load_deal(path, **_folders_for(path, config_file))
+            load_deal(path, **_folders_for(path, settings))
         except InvalidDeal as exc:
             problems += len(exc.problems)
             for problem in exc.problems:
@@ -66,10 +71,10 @@ def password(slug: str, rotate: bool, set_password: bool, config_file: Path) -> 
     known = {p.stem for p in discover_deals(settings.deals_dir, project_dir=settings.root)}
     if slug not in known:
         raise DealroomsError(f"unknown deal {slug!r} (deals are: {', '.join(sorted(known)) or 'none'})")
-    path = passwords.secrets_path(settings.root, settings.options.get("secrets_file"))
+    path = settings.secrets_file
     secrets_map = passwords.read_secrets(path)
     current = secrets_map.get(slug)
-    allow_reuse = settings.options.get("allow_password_reuse") is True
+    allow_reuse = settings.options.allow_password_reuse
     exposed = passwords.exposed(path)
     if current and not (rotate or set_password):
         click.echo(current)  # showing the stored password is what this command is for
@@ -123,13 +128,11 @@ def publish(make_zips: bool, zip_dir: Path | None, shard: str | None, config_fil
 def status(config_file: Path, as_json: bool, due_within: str | None) -> None:
     """Every deal at a glance (the ones that need attention first), or reminders with --due-within."""
     from .load import load_deals
-    from .plan import Thresholds, stages_from_options
     from .status import format_reminders, format_table, parse_window, reminders, status_rows
     from .today import today
 
     settings = read_settings(config_file)
-    thresholds = Thresholds.from_options(settings.options.get("health"))
-    stages = stages_from_options(settings.options.get("stages"))
+    thresholds, stages = settings.options.thresholds, settings.options.sales_stages
     result = load_deals(settings.deals_dir, project_dir=settings.root)
     day = today()
     if due_within is not None:
@@ -156,7 +159,6 @@ def new(slug: str, template: str | None, target: str | None, config_file: Path) 
     """Create <deals_dir>/SLUG.yml from a template, ready to fill in."""
     import datetime as dt
 
-    from .plan import stages_from_options
     from .scaffold import create_deal
     from .today import today
 
@@ -166,12 +168,23 @@ def new(slug: str, template: str | None, target: str | None, config_file: Path) 
         raise click.BadParameter(f"{target!r} is not a date; expected YYYY-MM-DD, e.g. 2027-03-01",
                                  param_hint="--target") from None
     settings = read_settings(config_file)
-    stages = stages_from_options(settings.options.get("stages"))
+    stages = settings.options.sales_stages
     path = create_deal(
         settings.deals_dir, slug, template=template, today=today(), target=target_date,
         stage=stages[0].name if stages else None,
     )
     click.echo(f"created {display_path(path)}; fill in the TODO lines, then run `dealrooms check`")
+
+
+def read_settings(config_file: Path) -> Settings:
+    """The project's settings, read with MkDocs' own YAML loader (``!ENV``, ``INHERIT``).
+
+    Imported here, not at the top: the engine never imports MkDocs, and
+    ``dealrooms schema`` or ``check FILE`` never need it.
+    """
+    from .mkdocs_adapter.settings import read_settings as read
+
+    return read(config_file)
 
 
 def _check_shard(value: str | None) -> str | None:
@@ -185,9 +198,9 @@ def _check_shard(value: str | None) -> str | None:
     return value
 
 
-def _deal_files(paths: tuple[Path, ...], config_file: Path) -> list[Path]:
+def _deal_files(paths: tuple[Path, ...], settings: Settings | None) -> list[Path]:
     if not paths:
-        settings = read_settings(config_file)
+        assert settings is not None  # read (or refused) by the caller when no file is named
         return discover_deals(settings.deals_dir, project_dir=settings.root)
     files: list[Path] = []
     for path in paths:
@@ -200,14 +213,10 @@ def _deal_files(paths: tuple[Path, ...], config_file: Path) -> list[Path]:
     return files
 
 
-def _folders_for(path: Path, config_file: Path) -> dict[str, Path]:
+def _folders_for(path: Path, settings: Settings | None) -> dict[str, Path]:
     """Templates live in the deals folder, inside the project; a file elsewhere uses its own folder."""
-    try:
-        settings = read_settings(config_file)
-    except DealroomsError:
-        return {"deals_dir": path.parent}
     # The folder the file is listed in, not where a link leads: a linked deal file is still checked as a deal.
-    if os.path.realpath(os.path.dirname(os.path.abspath(path))) == os.path.realpath(settings.deals_dir):
+    if settings and os.path.realpath(os.path.dirname(os.path.abspath(path))) == os.path.realpath(settings.deals_dir):
         return {"deals_dir": settings.deals_dir, "project_dir": settings.root}
     return {"deals_dir": path.parent}
 

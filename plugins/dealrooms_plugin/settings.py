@@ -1,58 +1,65 @@
-"""Project settings read from ``mkdocs.yml`` without importing MkDocs.
+"""A project's settings: the validated plugin options and the folder they are relative to.
 
-The CLI needs ``deals_dir`` (and later other plugin options) from the same
-file the MkDocs plugin reads; this reads the ``dealrooms`` plugin entry with a
-YAML loader that tolerates MkDocs's ``!ENV`` and ``!!python/name`` tags.
+The engine does not read ``mkdocs.yml`` itself: an adapter loads it (the MkDocs
+adapter with MkDocs' own loader, so ``!ENV`` and ``INHERIT`` mean what they mean
+to ``mkdocs build``) and hands the mapping to :func:`settings_from_config`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
-import yaml
-
-from .errors import DealroomsError
-
-
-class _TolerantLoader(yaml.SafeLoader):
-    pass
-
-
-def _ignore_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_mapping(node)
-
-
-_TolerantLoader.add_multi_constructor("!", _ignore_tag)
-_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", _ignore_tag)
+from .errors import DealroomsError, display_path
+from .options import PLUGIN, Options, validate_options
+from .passwords import secrets_path
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The ``dealrooms`` plugin options, resolved against the config file's folder."""
+    """The ``dealrooms`` options of one project, and the paths they name."""
 
-    root: Path
-    deals_dir: Path
-    options: dict[str, Any] = field(default_factory=dict)
+    config_file: Path
+    options: Options
+
+    @property
+    def root(self) -> Path:
+        """The folder of ``mkdocs.yml``: option paths are relative to it."""
+        return Path(os.path.abspath(self.config_file)).parent
+
+    @property
+    def deals_dir(self) -> Path:
+        # As written, links not resolved: files are classified by where they sit in the project.
+        return Path(os.path.abspath(self.root / self.options.deals_dir))
+
+    @property
+    def secrets_file(self) -> Path:
+        return secrets_path(self.root, self.options.secrets_file)
+
+    @property
+    def cache_dir(self) -> Path:
+        return Path(os.path.abspath(self.root / self.options.cache_dir))
 
 
-def read_settings(config_file: Path = Path("mkdocs.yml")) -> Settings:
-    """Read the dealrooms options from ``mkdocs.yml``."""
+def settings_from_config(config_file: Path, config: Mapping[str, Any]) -> Settings:
+    """Settings from ``mkdocs.yml`` as loaded (``INHERIT`` merged, ``!ENV`` resolved).
+
+    Without a ``dealrooms`` entry under ``plugins`` every option has its
+    default. Raises :class:`~.options.InvalidOptions` for bad options.
+    """
     config_file = Path(config_file)
-    if not config_file.is_file():
-        raise DealroomsError(f"{config_file}: not found; run this in the folder with mkdocs.yml, or name the deal files")
-    try:
-        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader) or {}
-    except yaml.YAMLError as exc:
-        raise DealroomsError(f"{config_file}: invalid YAML: {exc}") from None
-    options: dict[str, Any] = {}
-    for entry in data.get("plugins") or []:
-        if isinstance(entry, dict) and "dealrooms" in entry:
-            options = dict(entry["dealrooms"] or {})
-    root = config_file.resolve().parent
-    return Settings(root, root / options.get("deals_dir", "dealrooms"), options)
+    if not isinstance(config, Mapping):
+        raise DealroomsError(f"{display_path(config_file)}: expected MkDocs settings (site_name:, plugins: ...)")
+    return Settings(config_file, validate_options(plugin_entry(config.get("plugins")), config_file=config_file))
+
+
+def plugin_entry(plugins: Any) -> Any:
+    """The ``dealrooms`` options from ``plugins:``, a list (``- dealrooms: {...}``) or a mapping; None when absent."""
+    if isinstance(plugins, Mapping):
+        return plugins.get(PLUGIN)
+    for entry in plugins or ():
+        if isinstance(entry, Mapping) and PLUGIN in entry:
+            return entry[PLUGIN]
+    return None

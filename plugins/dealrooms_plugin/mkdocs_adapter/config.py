@@ -1,63 +1,87 @@
-"""Options of the ``dealrooms`` plugin in ``mkdocs.yml``.
+"""Options of the ``dealrooms`` plugin in ``mkdocs.yml``, as MkDocs sees them.
 
-```yaml
-plugins:
-  - search
-  - dealrooms:
-      deals_dir: dealrooms   # one <slug>.yml per deal; _files and _folders are not deals
-      protect: true          # encrypt every deal's microsite with its own password
-      secrets_file: .dealrooms-secrets.yml   # passwords (git-ignored); see `dealrooms password`
-      allow_password_reuse: false   # true: several deals may share one password (refused by default)
-      brand_name: Orbisoft   # optional: the seller's brand on the unlock page
-      brand_logo: branding/orbisoft.svg
-      brand_color: "#1f3a93"
-```
+The options' types, defaults, checks and documentation live in one typed
+model, :class:`dealrooms_plugin.options.Options` (an example is in its module
+docstring); the ``dealrooms`` command reads the same model. This class gives
+MkDocs each option's name and default (so MkDocs still warns about unknown
+names) and validates them all at once through the model when MkDocs loads the
+config: a bad value stops ``mkdocs build`` and ``mkdocs serve`` before anything
+runs, with the deal files' kind of message::
+
+    mkdocs.yml:23: plugins.dealrooms.health.at_risk_slip_days: expected a whole number of days (0 or more), found 'ten' (hint: e.g. 14)
+
+The plugin reads the result with :func:`plugin_settings`.
 """
 
 from __future__ import annotations
 
-from mkdocs.config import config_options as c
-from mkdocs.config.base import Config
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from mkdocs.config.base import BaseConfigOption, Config, ValidationError
+
+from ..options import HealthOptions, InvalidOptions, Options
+from ..settings import Settings, settings_from_config
+
+T = TypeVar("T")
+
+
+class ModelOption(BaseConfigOption[T], Generic[T]):
+    """One option of :class:`~dealrooms_plugin.options.Options`: its default from the model, its checks in
+    :meth:`DealroomsConfig.validate` (all options together, so each problem is reported with its line)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        super().__set_name__(owner, name)
+        default = Options.model_fields[name].get_default(call_default_factory=True)
+        self.default = default.model_dump() if isinstance(default, HealthOptions) else (
+            list(default) if isinstance(default, tuple) else default)
+
+    def run_validation(self, value: object) -> T:
+        return value  # type: ignore[return-value]  # checked by the model in DealroomsConfig.validate
 
 
 class DealroomsConfig(Config):
-    enabled = c.Type(bool, default=True)
-    """Turn the plugin off without removing it."""
+    """The plugin's options; see :class:`~dealrooms_plugin.options.Options` for what each one means."""
 
-    deals_dir = c.Type(str, default="dealrooms")
-    """Folder of deal YAML files, relative to mkdocs.yml."""
+    enabled = ModelOption[bool]()
+    deals_dir = ModelOption[str]()
+    protect = ModelOption[bool]()
+    secrets_file = ModelOption[str]()
+    allow_password_reuse = ModelOption[bool]()
+    kdf_iterations = ModelOption[int]()
+    brand_name = ModelOption["str | None"]()
+    brand_logo = ModelOption["str | None"]()
+    brand_color = ModelOption["str | None"]()
+    cache_dir = ModelOption[str]()
+    shard = ModelOption["str | None"]()
+    health = ModelOption[dict[str, Any]]()
+    stages = ModelOption[list[Any]]()
 
-    protect = c.Type(bool, default=True)
-    """Encrypt each deal's microsite with its own password (off for local preview only)."""
+    settings: Settings | None = None
 
-    secrets_file = c.Type(str, default=".dealrooms-secrets.yml")
-    """Passwords as `slug: password` lines, relative to mkdocs.yml; keep it out of git."""
+    def validate(self) -> tuple[list[tuple[str, Exception]], list[tuple[str, str]]]:
+        failed, warnings = super().validate()
+        if failed or self.get("enabled") is False:
+            return failed, warnings  # a turned-off plugin's options are not checked, as MkDocs does for others
+        # Unknown names get MkDocs' warning (above) and the model's error with a "did you mean":
+        # a misspelt `protect` or `allow_password_reuse` must not be ignored, and the CLI refuses them too.
+        try:
+            self.settings = _settings(self)
+        except InvalidOptions as exc:
+            # MkDocs prefixes "Plugin 'dealrooms' option '<name>': "; the problem still names its file and line.
+            failed.extend((p.path.removeprefix("plugins.dealrooms.").split(".")[0].split("[")[0], ValidationError(str(p)))
+                          for p in exc.problems)
+        return failed, warnings
 
-    allow_password_reuse = c.Type(bool, default=False)
-    """Let several deals share one password. Off by default: whoever holds one deal's password could open
-    the others, so the build and `dealrooms password --set` refuse it and name the deals that share one.
-    Turn on only when the same people must open all of them, e.g. two deals with one buyer."""
 
-    kdf_iterations = c.Type(int, default=600_000)
-    """PBKDF2-HMAC-SHA256 iterations for deal keys (at least 600,000); raising it re-keys every deal."""
+def plugin_settings(config: DealroomsConfig) -> Settings:
+    """The validated options of the plugin's config, and the paths they name (relative to ``mkdocs.yml``).
 
-    brand_name = c.Optional(c.Type(str))
-    """The seller's name on the unlock page of protected deals (same for every deal)."""
+    Validated once, when MkDocs loaded the config; a config that MkDocs did not
+    validate (made by hand) is validated here, raising InvalidOptions.
+    """
+    return config.settings if config.settings is not None else _settings(config)
 
-    brand_logo = c.Optional(c.Type(str))
-    """The seller's logo (SVG/PNG/WebP/JPEG, relative to mkdocs.yml) on the unlock page."""
 
-    brand_color = c.Optional(c.Type(str))
-    """Accent colour of the unlock page, e.g. '#1f3a93' (default: the theme's primary colour)."""
-
-    cache_dir = c.Type(str, default=".cache/dealrooms")
-    """Where builds keep validated deals and finished output between runs (relative to mkdocs.yml; keep it out of git)."""
-
-    shard = c.Optional(c.Type(str))
-    """`K/N`: build only the K-th of N deterministic subsets of deals (CI matrices); DEALROOMS_SHARD overrides."""
-
-    health = c.Type(dict, default={})
-    """Health thresholds: at_risk_slip_days, off_track_slip_days, at_risk_overdue, off_track_overdue."""
-
-    stages = c.Type(list, default=[])
-    """Sales stages: [{name, exit_criteria: [milestone ids], probability}]."""
+def _settings(config: DealroomsConfig) -> Settings:
+    return settings_from_config(Path(config.config_file_path or "mkdocs.yml"), {"plugins": [{"dealrooms": dict(config)}]})
