@@ -61,3 +61,14 @@ def test_schema_is_json_schema_from_the_model() -> None:
     milestone = schema["$defs"]["Milestone"]
     assert milestone["additionalProperties"] is False
     assert set(milestone["required"]) == {"id", "title", "owner", "due"}
+
+
+def test_schema_options_is_json_schema_of_the_plugin_options() -> None:
+    result = run("schema", "--options")
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.output)
+    assert schema["$schema"].startswith("https://json-schema.org/") and schema["additionalProperties"] is False
+    assert {"deals_dir", "protect", "brand_color", "health", "stages"} <= set(schema["properties"])
+    assert schema["properties"]["kdf_iterations"]["minimum"] == 600_000
+    assert schema["$defs"]["HealthOptions"]["properties"]["off_track_slip_days"]["default"] == 14
+    assert {"type": "string", "minLength": 1} in schema["properties"]["stages"]["items"]["anyOf"]  # `- evaluation`

@@ -52,9 +52,12 @@ def check(paths: tuple[Path, ...], config_file: Path) -> None:
 
 
 @main.command()
-def schema() -> None:
+@click.option("--options", "of_options", is_flag=True, help="The plugin options (the dealrooms: entry of mkdocs.yml) instead.")
+def schema(of_options: bool) -> None:
     """Print the JSON Schema of the deal file format (for editors)."""
-    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    from .options import options_schema
+
+    click.echo(json.dumps(options_schema() if of_options else json_schema(), indent=2, ensure_ascii=False))
 
 
 @main.command()

@@ -41,6 +41,7 @@ from .errors import DealroomsError, Problem
 from .keys import DEFAULT_ITERATIONS, MIN_ITERATIONS
 from .load import _close, _found, dotted  # the deal files' wording: options read like deal problems
 from .logos import check_logo
+from .passwords import DEFAULT_SECRETS_FILE
 from .plan import Stage, Thresholds
 from .protect import COLOR
 
@@ -90,6 +91,12 @@ class HealthOptions(_Strict):
         return self
 
 
+def _or_text(schema: dict[str, Any]) -> None:
+    """In the JSON Schema, also allow the shorthand text (``- evaluation``, ``exit_criteria: security``)."""
+    form = {key: schema.pop(key) for key in ("type", "items", "$ref") if key in schema}
+    schema["anyOf"] = [{"type": "string", "minLength": 1}, form]
+
+
 class StageOption(_Strict):
     """One sales stage: leaving it takes its exit criteria done."""
 
@@ -98,7 +105,8 @@ class StageOption(_Strict):
     exit_criteria: Annotated[
         tuple[Annotated[str, Strict(), Field(min_length=1)], ...], Field(strict=False),  # YAML lists, not only tuples
         Expect("a list of milestone ids", "e.g. [security-review]", item="a milestone id"),
-    ] = Field((), description="Milestone ids that must be done before a deal may be past this stage.")
+    ] = Field((), description="Milestone ids that must be done before a deal may be past this stage.",
+              json_schema_extra=lambda schema: _or_text(schema))
     probability: Annotated[
         float | None, Field(ge=0, le=100), Expect("a percentage from 0 to 100", "e.g. 40")
     ] = Field(None, description="Forecast probability of deals in this stage, in percent.")
@@ -133,7 +141,7 @@ class Options(_Strict):
     deals_dir: RelativePath = Field("dealrooms", description="Folder of deal YAML files, relative to mkdocs.yml.")
     protect: Flag = Field(True, description="Encrypt each deal's microsite with its own password (off for local preview only).")
     secrets_file: RelativePath = Field(
-        ".dealrooms-secrets.yml",
+        DEFAULT_SECRETS_FILE,
         description="Passwords as `slug: password` lines, relative to mkdocs.yml (or ~/...); keep it out of git.")
     allow_password_reuse: Flag = Field(
         False,
@@ -160,7 +168,8 @@ class Options(_Strict):
         description="When a deal is at risk or off track: its slip in days, or its number of overdue milestones.")
     stages: Annotated[
         tuple[StageOption, ...], Field(strict=False), Expect("a list of stages", "e.g. [{name: evaluation, exit_criteria: [security-review], probability: 40}]")
-    ] = Field((), description="Sales stages in order; a deal's `stage` is checked against the exit criteria it has done.")
+    ] = Field((), description="Sales stages in order; a deal's `stage` is checked against the exit criteria it has done.",
+              json_schema_extra=lambda schema: _or_text(schema["items"]))
 
     @field_validator("shard")
     @classmethod
@@ -207,6 +216,13 @@ class Options(_Strict):
     def sales_stages(self) -> tuple[Stage, ...]:
         """The ``stages`` option as the planner's stages."""
         return tuple(Stage(s.name, s.exit_criteria, s.probability) for s in self.stages)
+
+
+def options_schema() -> dict[str, Any]:
+    """The JSON Schema of the plugin options (the ``dealrooms:`` entry of mkdocs.yml), for editors."""
+    schema = Options.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
 
 
 class InvalidOptions(DealroomsError):
