@@ -54,7 +54,7 @@ def check(paths: tuple[Path, ...], config_file: Path) -> None:
 @main.command()
 @click.option("--options", "of_options", is_flag=True, help="The plugin options (the dealrooms: entry of mkdocs.yml) instead.")
 def schema(of_options: bool) -> None:
-    """Print the JSON Schema of the deal file format (for editors)."""
+    """Print the JSON Schema of the deal file format, or with --options of the plugin options (for editors)."""
     from .options import options_schema
 
     click.echo(json.dumps(options_schema() if of_options else json_schema(), indent=2, ensure_ascii=False))
@@ -182,8 +182,8 @@ def new(slug: str, template: str | None, target: str | None, config_file: Path) 
 def read_settings(config_file: Path) -> Settings:
     """The project's settings, read with MkDocs' own YAML loader (``!ENV``, ``INHERIT``).
 
-    Imported here, not at the top: the engine never imports MkDocs, and
-    ``dealrooms schema`` or ``check FILE`` never need it.
+    Imported here, not at the top: the engine never imports MkDocs (this
+    module included), and ``dealrooms schema`` never needs it.
     """
     from .mkdocs_adapter.settings import read_settings as read
 
