@@ -188,6 +188,12 @@ def test_each_bad_option_is_one_line_with_file_line_path_expected_found(project:
                                           "branding/none.svg (hint: paths are relative to mkdocs.yml's folder)"),
         ("deals_dir: ''", "mkdocs.yml:5: plugins.dealrooms.deals_dir: expected a path relative to mkdocs.yml, "
                           "found an empty value (hint: e.g. dealrooms)"),
+        ("stages: [{exit_criteria: []}]", "mkdocs.yml:5: plugins.dealrooms.stages[0].name: required option missing "
+                                          "(hint: add 'name:' here, e.g. evaluation)"),
+        ("health: {at_risk_slip_days: '3'}", "mkdocs.yml:5: plugins.dealrooms.health.at_risk_slip_days: expected a whole "
+                                             "number of days (0 or more), found '3' (hint: e.g. 14)"),
+        ("health: {colour: 2}", "mkdocs.yml:5: plugins.dealrooms.health.colour: unknown option (hint: allowed here: "
+                                "at_risk_overdue, at_risk_slip_days, off_track_overdue, off_track_slip_days)"),
         ("health: {off_track_overdue: true}", "mkdocs.yml:5: plugins.dealrooms.health.off_track_overdue: expected a whole "
                                               "number of milestones (0 or more), found true (a yes/no value) (hint: e.g. 3)"),
     ],

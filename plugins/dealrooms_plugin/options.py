@@ -275,6 +275,11 @@ def _messages(exc: ValidationError, model: type[BaseModel]) -> list[tuple[tuple[
             message = f"unknown option; did you mean {close[0]!r}?" if close else "unknown option"
             out.append((loc, message, None if close else f"allowed here: {', '.join(allowed)}", True))
             continue
+        if kind == "missing":
+            expect = _expect(field)
+            hint = f"add '{loc[-1]}:' here" + (f", {expect.hint}" if expect and expect.hint else "")
+            out.append((loc, "required option missing", hint, False))
+            continue
         if kind in _OWN_ERRORS:
             hint = (error.get("ctx") or {}).get("hint")
             out.append((loc, error["msg"], hint, False))
