@@ -278,3 +278,12 @@ def test_defaults_and_conversions() -> None:
 def test_every_option_is_documented() -> None:
     schema = Options.model_json_schema()
     assert all(field.get("description") for field in schema["properties"].values())
+
+
+def test_an_option_merged_from_an_inherited_mapping_names_the_file_it_is_written_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base.yml").write_text("plugins:\n  dealrooms:\n    health:\n      at_risk_overdue: many\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text("INHERIT: base.yml\nsite_name: x\nplugins:\n  dealrooms:\n    protect: false\n", encoding="utf-8")
+    with pytest.raises(InvalidOptions) as info:
+        read_settings(Path("mkdocs.yml"))
+    assert str(info.value).startswith("base.yml:4: plugins.dealrooms.health.at_risk_overdue: expected a whole number")

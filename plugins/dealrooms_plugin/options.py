@@ -338,15 +338,19 @@ def _expect(field: Any) -> Expect | None:
 def _locate(config_file: Path, loc: Iterable[str | int], *, at_key: bool = False) -> tuple[Path, int | None]:
     """The file and line of ``plugins.dealrooms.<loc>``; the nearest enclosing entry when it is not written out."""
     loc = tuple(loc)
+    nearest: tuple[Path, int | None] | None = None
     for file, root in _chain(config_file):
         plugins = _child(root, "plugins")
         if plugins is None:
             continue  # not set here: MkDocs takes the inherited file's list
         entry = _entry(plugins[1])
-        if entry is None:
-            return file, plugins[0]
-        return file, _walk(entry, loc, at_key=at_key)
-    return config_file, None
+        line, complete = _walk(entry, loc, at_key=at_key) if entry else (plugins[0], False)
+        if complete:
+            return file, line
+        nearest = nearest or (file, line)
+        if not isinstance(plugins[1], yaml.MappingNode):
+            break  # MkDocs' INHERIT replaces a list whole; only mappings are merged with the parent's
+    return nearest or (config_file, None)
 
 
 def _line(config_file: Path, loc: tuple[str | int, ...]) -> int | None:
@@ -391,14 +395,15 @@ def _entry(plugins: yaml.Node) -> tuple[int, yaml.Node] | None:
     return None
 
 
-def _walk(entry: tuple[int, yaml.Node], loc: tuple[str | int, ...], *, at_key: bool) -> int:
+def _walk(entry: tuple[int, yaml.Node], loc: tuple[str | int, ...], *, at_key: bool) -> tuple[int, bool]:
+    """The line of ``loc`` below the plugin's entry, and whether it is written out (else: the nearest parent's line)."""
     line, node = entry
     for i, step in enumerate(loc):
         last = i == len(loc) - 1
         if isinstance(step, str):
             found = _child(node, step)
             if found is None:
-                return line
+                return line, False
             key_line, node = found
             # A block value starts on the line after its key: the key is where to look.
             line = key_line if (at_key and last) or not isinstance(node, yaml.ScalarNode) else node.start_mark.line + 1
@@ -406,5 +411,5 @@ def _walk(entry: tuple[int, yaml.Node], loc: tuple[str | int, ...], *, at_key: b
             node = node.value[step]
             line = node.start_mark.line + 1
         else:
-            return line
-    return line
+            return line, False
+    return line, True
