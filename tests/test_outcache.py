@@ -17,38 +17,29 @@ def kept_folder(root: Path, slug: str) -> Path:
 
 
 def test_store_lookup_and_link(tmp_path: Path) -> None:
-    source = tmp_path / "deal.yml"
-    source.write_text("deal: 1\n")
     cache = OutputCache(tmp_path / "cache")
-    cache.store("deal", "k1", [source], {"index.html": b"<p>hi</p>", "plan/index.html": b"plan"})
+    cache.store("deal", "k1", {"index.html": b"<p>hi</p>", "plan/index.html": b"plan"})
     cache.save()
 
     again = OutputCache(tmp_path / "cache")  # a new process
     assert again.lookup("deal", "k1") is not None
-    assert again.lookup("deal", "k2") is None  # another today, version or option
+    assert again.lookup("deal", "k2") is None  # another key: other contents, today, version or option
     site = tmp_path / "site" / "deal"
     assert again.link_into("deal", site) == 2
     assert (site / "plan" / "index.html").read_bytes() == b"plan"
 
-    source.write_text("deal: 2\n")  # an input changed
-    assert again.lookup("deal", "k1") is None
-
 
 def test_missing_output_file_is_a_miss(tmp_path: Path) -> None:
-    source = tmp_path / "deal.yml"
-    source.write_text("x")
     cache = OutputCache(tmp_path / "cache")
-    cache.store("deal", "k", [source], {"index.html": b"x"})
+    cache.store("deal", "k", {"index.html": b"x"})
     (kept_folder(tmp_path / "cache", "deal") / "index.html").unlink()
     assert cache.lookup("deal", "k") is None
 
 
 def test_forget_deleted_deals(tmp_path: Path) -> None:
-    source = tmp_path / "a.yml"
-    source.write_text("x")
     cache = OutputCache(tmp_path / "cache")
-    cache.store("a", "k", [source], {"index.html": b"x"})
-    cache.store("b", "k", [source], {"index.html": b"y"})
+    cache.store("a", "k", {"index.html": b"x"})
+    cache.store("b", "k", {"index.html": b"y"})
     cache.forget_others({"a"})
     cache.save()
     assert set(OutputCache(tmp_path / "cache").entries) == {"a"}
@@ -68,11 +59,9 @@ def _site_with(cache: OutputCache, site: Path, slugs: list[str]) -> None:
 
 
 def test_held_folders_move_back_only_when_they_are_exactly_the_kept_files(tmp_path: Path) -> None:
-    source = tmp_path / "deal.yml"
-    source.write_text("x")
     cache = OutputCache(tmp_path / "cache")
     for slug in ("same", "touched", "restored"):
-        cache.store(slug, "k", [source], {"index.html": b"page", "plan/index.html": b"plan"})
+        cache.store(slug, "k", {"index.html": b"page", "plan/index.html": b"plan"})
     site = tmp_path / "site"
     _site_with(cache, site, ["same", "touched", "restored"])
     folder_before = (site / "same").stat().st_ino
@@ -92,14 +81,12 @@ def test_held_folders_move_back_only_when_they_are_exactly_the_kept_files(tmp_pa
 
 
 def test_output_of_a_build_killed_before_saving_is_never_taken_for_another_key(tmp_path: Path) -> None:
-    source = tmp_path / "deal.yml"
-    source.write_text("x")
     cache = OutputCache(tmp_path / "cache")
-    cache.store("deal", "k1", [source], {"index.html": b"first"})
+    cache.store("deal", "k1", {"index.html": b"first"})
     cache.save()
     # A build renders the deal for another key (an edit, another day) and is killed before saving.
     killed = OutputCache(tmp_path / "cache")
-    killed.store("deal", "k2", [source], {"index.html": b"second"})
+    killed.store("deal", "k2", {"index.html": b"second"})
     # The next build has the first key again (the edit was undone): it must get the first output.
     again = OutputCache(tmp_path / "cache")
     found = again.lookup("deal", "k1")
@@ -117,19 +104,17 @@ def test_a_manifest_naming_paths_outside_the_deal_is_ignored(tmp_path: Path) -> 
     (tmp_path / "secret.txt").write_text("not for the site")
     for files in (["../../../secret.txt"], ["/etc/passwd"], ["a/../../x"], [".hidden"], [3]):
         (root / "manifest.json").write_text(json.dumps(
-            {"format": FORMAT, "deals": {"deal": {"key": "k", "sources": {}, "files": files}}}))
+            {"format": FORMAT, "deals": {"deal": {"key": "k", "files": files}}}))
         assert OutputCache(root).entries == {}, files
     (root / "manifest.json").write_text(json.dumps(
-        {"format": FORMAT, "deals": {"../up": {"key": "k", "sources": {}, "files": ["index.html"]}}}))
+        {"format": FORMAT, "deals": {"../up": {"key": "k", "files": ["index.html"]}}}))
     assert OutputCache(root).entries == {}
 
 
 def test_cache_folders_are_private_and_the_manifest_is_0600(tmp_path: Path) -> None:
-    source = tmp_path / "deal.yml"
-    source.write_text("x")
     cache = OutputCache(tmp_path / "cache")
     cache.hold(tmp_path / "site", [])
-    cache.store("deal", "k", [source], {"index.html": b"x"})
+    cache.store("deal", "k", {"index.html": b"x"})
     cache.save()
     assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "cache" / "deals").stat().st_mode) == 0o700

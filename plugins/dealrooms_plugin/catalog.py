@@ -8,7 +8,9 @@ it to keep the cost of an edit independent of the number of deals.
 With a ``cache_file``, validated deals also survive the process: a new build
 reuses a deal whose input files have the same content hashes as when it was
 validated, without parsing its YAML again (parsing is most of the cost of a
-deal that is not re-rendered).
+deal that is not re-rendered). Paths in it are relative to the deals folder,
+so a clone of the project in another folder, with the cache folder copied
+over, reuses every deal.
 
 The cache file is JSON, parsed and validated again through the deal model
 when read: a planted or damaged file can at worst cost a re-parse, never run
@@ -34,6 +36,7 @@ from . import __version__
 from .errors import InvalidDeal, Problem
 from .load import LoadedDeal, discover_deals, is_deal_name, load_deal, slug_of
 from .model import Deal, TargetOffset
+from .outcache import file_digest
 
 Stamp = tuple[int, int]  # (mtime_ns, size)
 
@@ -63,7 +66,7 @@ class Changes:
         return bool(self.changed or self.removed)
 
 
-CACHE_FORMAT = ["dealrooms-catalog", 2, __version__]
+CACHE_FORMAT = ["dealrooms-catalog", 3, __version__]  # 3: paths relative to the deals folder
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -87,13 +90,6 @@ def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(hashlib.sha256(slug.encode("utf-8")).digest()[:8], "big") % n == k - 1
 
 
-def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 @dataclass
 class Catalog:
     deals_dir: Path
@@ -101,6 +97,7 @@ class Catalog:
     shard: tuple[int, int] | None = None
     entries: dict[str, Entry] = field(default_factory=dict)
     project_dir: Path | None = None  # symlinks leaving it are refused (see load_deal)
+    parsed: int = 0  # deal files read and validated (not taken from the cache file), for tests and benchmarks
     _persisted: dict[str, dict[str, Any]] | None = None  # the cache file's records by deal path
     _reused: dict[str, LoadedDeal] = field(default_factory=dict)  # deals taken from those records
 
@@ -171,6 +168,7 @@ class Catalog:
             stamps = {source: _stamp(source) for source in reused.sources}
             stamps[path] = stamp_before
             return Entry(path, stamps, reused, [])
+        self.parsed += 1
         try:
             loaded = load_deal(path, deals_dir=self.deals_dir, project_dir=self.project_dir)
         except InvalidDeal as exc:
@@ -190,19 +188,24 @@ class Catalog:
             return None
         if self._persisted is None:
             self._persisted = _read_cache(self.cache_file)
-        record = self._persisted.get(str(path))
+        record = self._persisted.get(self._relative(path))
         if record is None:
             return None
         try:
-            if not all(_digest(Path(source)) == digest for source, digest in record["sources"]):
+            sources = tuple(self._absolute(source) for source, _ in record["sources"])
+            contents = [_read(source) for source in sources]
+            if any(data is None or hashlib.sha256(data).hexdigest() != digest
+                   for data, (_, digest) in zip(contents, record["sources"])):
                 return None
             deal = Deal.model_validate(record["deal"])  # checked again: the file is data, never trusted
-            loaded = LoadedDeal(record["slug"], path, deal, tuple(Path(s) for s, _ in record["sources"]),
-                                record["digest"], Path(record["logo"]) if record["logo"] else None)
+            logo = self._absolute(record["logo"]) if record["logo"] else None
+            # The digest names the deal's output (render keys): made from the files, never taken from the record.
+            digest = hashlib.sha256(b"".join(contents)).hexdigest()  # type: ignore[arg-type]
+            loaded = LoadedDeal(record["slug"], path, deal, sources, digest, logo)
         except (KeyError, TypeError, ValueError, ValidationError):
             return None
-        if loaded.slug != slug_of(path) or not isinstance(loaded.digest, str):
-            return None
+        if loaded.slug != slug_of(path) or (logo is not None and logo not in sources):
+            return None  # a logo is published: only one whose contents were checked above
         self._reused[str(path)] = loaded
         return loaded
 
@@ -210,20 +213,37 @@ class Catalog:
         """Persist the valid deals for the next process (when a ``cache_file`` is set)."""
         if self.cache_file is None:
             return
-        valid = {str(e.path): e.deal for e in self.entries.values() if e.deal is not None}
+        valid = {self._relative(e.path): e.deal for e in self.entries.values() if e.deal is not None}
         persisted = self._persisted or {}
-        if set(valid) == set(persisted) and all(self._reused.get(p) is loaded for p, loaded in valid.items()):
+        reused = {self._relative(Path(p)): loaded for p, loaded in self._reused.items()}
+        if set(valid) == set(persisted) and all(reused.get(p) is loaded for p, loaded in valid.items()):
             return  # every deal came from the cache file as it is: nothing to write
         records = {}
         for key, loaded in valid.items():
-            if self._reused.get(key) is loaded and key in persisted:
+            if reused.get(key) is loaded and key in persisted:
                 records[key] = persisted[key]  # as read: no need to encode it again
             else:
-                records[key] = _record(loaded)
+                records[key] = self._record(loaded)
         _write_private(self.cache_file, json.dumps({"format": CACHE_FORMAT, "deals": records},
                                                    ensure_ascii=False, separators=(",", ":")))
         self._persisted = records
-        self._reused = dict(valid)
+        self._reused = {str(e.path): e.deal for e in self.entries.values() if e.deal is not None}
+
+    def _relative(self, path: Path) -> str:
+        """A path as the cache file names it: relative to the deals folder, so a clone elsewhere reuses it."""
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(self.deals_dir))).as_posix()
+
+    def _absolute(self, relative: str) -> Path:
+        return Path(os.path.normpath(os.path.join(os.path.abspath(self.deals_dir), relative)))
+
+    def _record(self, loaded: LoadedDeal) -> dict[str, Any]:
+        """One deal as plain JSON data: what it was made from, and the validated model."""
+        return {
+            "slug": loaded.slug,
+            "sources": [[self._relative(source), file_digest(source)] for source in loaded.sources],
+            "logo": self._relative(loaded.logo) if loaded.logo else None,
+            "deal": _plain(loaded.deal),
+        }
 
     @property
     def deals(self) -> dict[str, LoadedDeal]:
@@ -235,17 +255,6 @@ class Catalog:
 
 
 # --- the cache file -----------------------------------------------------------
-
-
-def _record(loaded: LoadedDeal) -> dict[str, Any]:
-    """One deal as plain JSON data: what it was made from, and the validated model."""
-    return {
-        "slug": loaded.slug,
-        "sources": [[str(source), _digest(source)] for source in loaded.sources],
-        "digest": loaded.digest,
-        "logo": str(loaded.logo) if loaded.logo else None,
-        "deal": _plain(loaded.deal),
-    }
 
 
 def _plain(value: Any) -> Any:
@@ -261,6 +270,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (TargetOffset, Decimal)):
         return str(value)
     return value
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _read_cache(cache_file: Path) -> dict[str, dict[str, Any]]:

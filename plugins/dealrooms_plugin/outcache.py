@@ -1,15 +1,15 @@
-"""A persistent cache of each deal's finished output, keyed by its inputs.
+"""A persistent cache of each deal's finished output, named by its render key.
 
 ``mkdocs build`` empties the site folder and starts a new process each time,
-so an in-memory cache does not help there. This one keeps, per deal, the
-content hashes of every input file (the deal YAML, templates it extends, its
-logo) plus a key for everything else that shapes the output (today, plugin
-version, templates, options), and the output files themselves. When nothing
-changed, a build skips loading and rendering the deal and hard-links the kept
-files into the new site (copying where links are impossible). Creating
-thousands of folders is what costs most then, so the previous build's deal
-folders are set aside before MkDocs empties the site and moved back whole
-when they still are exactly the kept files.
+so an in-memory cache does not help there. This one keeps, per deal, the key
+its output was rendered for (:func:`..build.render_key`: a digest of the
+*contents* of the deal's files, the templates, the options, the day and the
+version, never modification times or absolute paths) and the output files
+themselves. When the key is unchanged, a build skips rendering the deal and
+hard-links the kept files into the new site (copying where links are
+impossible). Creating thousands of folders is what costs most then, so the
+previous build's deal folders are set aside before MkDocs empties the site
+and moved back whole when they still are exactly the kept files.
 
 The cache lives outside the output and the repository (``.cache/`` is
 git-ignored). It holds exactly what is published: for protected deals that is
@@ -37,13 +37,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MANIFEST = "manifest.json"
-FORMAT = 2
+FORMAT = 3  # 3: no per-file source hashes (the key holds the contents)
 KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # becomes part of a folder name
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # no "..", no leading dot, no separators
 
 
 def file_digest(path: Path) -> str | None:
+    """The SHA-256 of a file's contents, None when it cannot be read (the one file-hash helper)."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
@@ -53,7 +54,6 @@ def file_digest(path: Path) -> str | None:
 @dataclass(frozen=True)
 class CachedDeal:
     key: str
-    sources: dict[str, str]  # absolute path -> sha256
     files: tuple[str, ...]  # paths inside the deal's output
 
 
@@ -72,18 +72,15 @@ class OutputCache:
         self._dirty = False
 
     def lookup(self, slug: str, key: str) -> CachedDeal | None:
-        """The cached output of ``slug`` if its key and every input file are unchanged."""
+        """The kept output of ``slug`` if it was rendered for ``key`` and is still complete."""
         entry = self.entries.get(slug)
         if entry is None or entry.key != key:
             return None
-        for path, digest in entry.sources.items():
-            if file_digest(Path(path)) != digest:
-                return None
         if not all((self._folder(slug, key) / f).is_file() for f in entry.files):
             return None
         return entry
 
-    def store(self, slug: str, key: str, sources: list[Path], files: dict[str, bytes]) -> None:
+    def store(self, slug: str, key: str, files: dict[str, bytes]) -> None:
         """Keep a freshly rendered deal's output (written to a new folder, then swapped in)."""
         folder = self._folder(slug, key)
         self._private(folder.parent)
@@ -97,8 +94,7 @@ class OutputCache:
         previous = self.entries.get(slug)
         if previous is not None and previous.key != key:
             shutil.rmtree(self._folder(slug, previous.key), ignore_errors=True)
-        digests = {str(p.resolve()): file_digest(p) or "" for p in sources}
-        self.entries[slug] = CachedDeal(key, digests, tuple(sorted(files)))
+        self.entries[slug] = CachedDeal(key, tuple(sorted(files)))
         self._dirty = True
 
     def link_into(self, slug: str, target: Path) -> int:
@@ -183,7 +179,7 @@ class OutputCache:
         data = {
             "format": FORMAT,
             "deals": {
-                slug: {"key": e.key, "sources": e.sources, "files": list(e.files)} for slug, e in sorted(self.entries.items())
+                slug: {"key": e.key, "files": list(e.files)} for slug, e in sorted(self.entries.items())
             },
         }
         temporary = self.root / f".{MANIFEST}.{os.getpid()}.tmp"
@@ -207,14 +203,12 @@ class OutputCache:
 
 def _entry(slug: str, data: dict) -> CachedDeal:
     """One manifest entry, checked: the paths in it stay inside the deal's folders."""
-    key, sources, files = data["key"], data["sources"], data["files"]
+    key, files = data["key"], data["files"]
     if not (SLUG.match(slug) and isinstance(key, str) and KEY.match(key)):
         raise ValueError(f"bad manifest entry {slug!r}")
-    if not (isinstance(sources, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in sources.items())):
-        raise ValueError(f"bad sources of {slug!r}")
     if not (isinstance(files, list) and all(isinstance(f, str) and _safe(f) for f in files)):
         raise ValueError(f"bad files of {slug!r}")
-    return CachedDeal(key, sources, tuple(files))
+    return CachedDeal(key, tuple(files))
 
 
 def _safe(relative: str) -> bool:

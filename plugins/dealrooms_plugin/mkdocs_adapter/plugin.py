@@ -1,24 +1,24 @@
-"""The ``dealrooms`` MkDocs plugin: a thin adapter over the engine.
+"""The ``dealrooms`` MkDocs plugin: hooks over the engine pipeline (:mod:`..build`).
 
-Hooks check ``enabled`` and hand work to the engine (catalog, plan, view,
-render) and to :mod:`.shell`, which wraps page bodies in Material's shell.
-Every deal is validated before anything is written; a deal whose inputs are
-unchanged is not rendered again (its previous bytes are reused).
+The hooks read the options from MkDocs' config, supply Material's page shell
+(:mod:`.shell`) and the sealer (:mod:`.protection`), and hand files to MkDocs
+and its site folder. Loading, caching, rendering, sharding and the list of
+files a build may publish are the engine's :class:`..build.Pipeline`, the
+same code ``dealrooms publish``, the benchmarks and the tests call.
 
-What a build writes is known in advance (:mod:`..outputs`): files from the
-deals folder are never published as they are (classified by the path as
-written, so a symbolic link cannot smuggle one out), and after the build any
-file that is not part of the output is removed and fails the build. One build
-or publish runs at a time per project (:mod:`..buildlock`).
+Every deal is validated before anything is written. One build or publish runs
+at a time per project (:mod:`..buildlock`); within ``mkdocs serve``, MkDocs'
+own rebuilds and live edits of deal files take one lock, so they never
+overlap.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import functools
 import os
-import shutil
-import time
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import jinja2
@@ -27,52 +27,66 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from .. import __version__
+from ..build import (PACKAGE, BuildContext, BuildResult, Pipeline, Published, Update, build_time, collision_message,
+                     content_signature, problems_message)
 from ..buildlock import BuildLock
-from ..catalog import Catalog, parse_shard
+from ..catalog import parse_shard
 from ..errors import DealroomsError
-from ..load import LoadedDeal
-from ..outcache import OutputCache
-from ..outputs import AllowedOutputs, settle, stray_message
-from ..calendar import deal_calendar
-from ..plan import Thresholds, schedule, stages_from_options
-from ..render import make_env, render_pages
+from ..outputs import stray_message
+from ..plan import Stage, Thresholds, stages_from_options
+from ..render import make_env
 from ..today import today
-from ..view import build_view
 from . import pages as site_pages
 from .config import DealroomsConfig
 from .live import DealWatcher, LiveReload
 from .protection import Protection
-from .shell import Chrome, install_shell, render_root_page, render_shell, with_policy
+from .shell import MaterialShell, install_shell, render_root_page, with_policy
 
 log = get_plugin_logger("dealrooms")
-PACKAGE = Path(__file__).resolve().parent.parent  # code, templates and assets: part of every render key
 ASSETS = PACKAGE / "assets"
 SHARED_ASSETS = ("dealrooms.css", "dealrooms.js")
-CALENDAR = "calendar.ics"  # inside each deal: one event per milestone, stable UIDs
-NO_LOGO = "assets/logo.svg"  # sealed deals without a logo get an empty one: the blob count says nothing
 SEARCH_OUTPUTS = ("search/search_index.json",)  # what MkDocs' and Material's search plugins write
-OUTPUT_LAYOUT = "layout-2"  # part of every render key: changes when a deal's set of files changes
-CATALOG_FILE = "catalog.json"
-LEGACY_CATALOG = "catalog.pickle"  # older versions: plain-text deal data, never read again
+PREVIEW_CACHE = "preview"  # `mkdocs serve` keeps its (unsealed, preview-CSP) output apart from builds' "output"
 
 
 class DealroomsPlugin(BasePlugin[DealroomsConfig]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.is_serve = False
+        self.shard_request: str | None = None
+        """``K/N`` set by ``dealrooms publish --shard``; wins over the option and ``DEALROOMS_SHARD``."""
+        self.pipeline: Pipeline | None = None  # kept across the rebuilds of `mkdocs serve`
+        self.context: BuildContext | None = None  # of the last build: live edits render with it
+        self.last_build: BuildResult | None = None
+        """What the last finished build published (``dealrooms publish`` reports and zips it)."""
+        self.building = threading.Lock()
+        """Held from ``on_config`` to the end of ``on_post_build`` and by every live edit: they never overlap."""
+        self._holds_building = False
+        self.lock: BuildLock | None = None  # between processes (builds and publishes), not under serve
+        self.protection: Protection | None = None
+        self.deals_dir = Path()
+        self.site_dir = Path()
+        self.today = today()
+        self.thresholds = Thresholds()
+        self.stages: tuple[Stage, ...] = ()
+        self.fragment_env = make_env()
+        self.build_time = 0
+        self.mkdocs_config: MkDocsConfig | None = None  # of the last build: live edits render with it
+        self._last_published = Published()
+        self.index_rows: site_pages.RowCache = {}
+        self.live: LiveReload | None = None
+        self.watcher: DealWatcher | None = None
+
     # Defining on_startup keeps this instance across rebuilds of `mkdocs serve`,
     # which is what lets an edit re-render only the deal that changed.
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.is_serve = command == "serve"
-        self.catalog: Catalog | None = None
-        self.rendered: dict[str, tuple[str, dict[str, bytes]]] = {}
-        self.index_rows: site_pages.RowCache = {}
-        self.lock: BuildLock | None = None
-        self.allowed = AllowedOutputs()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
             return None
-        if not hasattr(self, "is_serve"):  # on_startup is skipped when MkDocs is driven through its API
-            self.on_startup(command="build", dirty=False)
+        self.building.acquire()  # released by on_post_build or on_build_error
+        self._holds_building = True
         root = Path(os.path.abspath(Path(config.config_file_path).parent))
         # As written, links not resolved: files are classified by where they sit in the project.
         self.deals_dir = Path(os.path.abspath(root / self.config.deals_dir))
@@ -83,65 +97,49 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             self.lock.acquire(notify=log.info)  # not a warning: --strict would fail after the wait
         try:
             self.today = today()
-            shard_text = os.environ.get("DEALROOMS_SHARD") or self.config.shard
-            self.shard = parse_shard(shard_text) if shard_text else None
-        except DealroomsError as exc:
-            raise PluginError(str(exc)) from None
-        if self.catalog is None or (self.catalog.deals_dir, self.catalog.shard) != (self.deals_dir, self.shard):
-            self.catalog = Catalog(self.deals_dir, cache_dir / CATALOG_FILE, self.shard, project_dir=root)
-        if not self.is_serve:
-            _private_cache(cache_dir)
-        # Builds are new processes that start from an empty site folder: finished
-        # deals are kept on disk. `serve` keeps them in memory instead.
-        self.outcache = None if self.is_serve else OutputCache(cache_dir / "output")
-        try:
+            shard_text = self.shard_request or os.environ.get("DEALROOMS_SHARD") or self.config.shard
+            shard = parse_shard(shard_text) if shard_text else None
             self.thresholds = Thresholds.from_options(self.config.health)
             self.stages = stages_from_options(self.config.stages)
         except DealroomsError as exc:
             raise PluginError(f"mkdocs.yml: plugins.dealrooms: {exc}") from None
+        output_cache = PREVIEW_CACHE if self.is_serve else "output"
+        if self.pipeline is None or not self.pipeline.serves(self.deals_dir, shard, cache_dir / output_cache):
+            self.pipeline = Pipeline(self.deals_dir, project_dir=root, cache_dir=cache_dir, output_cache=output_cache,
+                                     shard=shard)
         overrides = [Path(config.theme.custom_dir) / "dealrooms"] if config.theme.custom_dir else []
         self.fragment_env = make_env([d.parent for d in overrides])
         for asset in SHARED_ASSETS:
             target = config.extra_css if asset.endswith(".css") else config.extra_javascript
             if f"assets/dealrooms/{asset}" not in target:
                 target.append(f"assets/dealrooms/{asset}")
-        self.protection: Protection | None = None  # set by on_pre_build for protected builds
+        self.protection = None  # set by on_pre_build for protected builds
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         if not self.config.enabled:
             return
-        assert self.catalog is not None
-        started = time.perf_counter()
+        pipeline = self.pipeline
         try:
-            changes = self.catalog.refresh()
+            pipeline.refresh()
         except DealroomsError as exc:
             raise PluginError(str(exc)) from None
-        for slug in changes.changed + changes.removed:
-            self.rendered.pop(slug, None)
-        if changes:
-            self.catalog.save()
-        problems = self.catalog.problems
+        problems = pipeline.problems
         if problems and not self.is_serve:
-            lines = [str(p) for slug_problems in problems.values() for p in slug_problems]
-            raise PluginError(
-                f"{len(lines)} problem(s) in {len(problems)} deal file(s); nothing was built:\n" + "\n".join(lines)
-            )
+            raise PluginError(problems_message(problems))
         for slug_problems in problems.values():
             for p in slug_problems:
                 log.error(str(p))
-        log.debug("loaded %d deal(s) in %.3f s", len(self.catalog.entries), time.perf_counter() - started)
         # Protected builds: every password checked and every key derived before anything is written.
         # `mkdocs serve` never needs passwords and serves plain pages.
-        self.protection = Protection.prepare(self.config, config, self.catalog) if self.config.protect and not self.is_serve else None
+        if self.config.protect and not self.is_serve:
+            self.protection = Protection.prepare(self.config, config, pipeline.catalog)
         # One time for every file of the output: unchanged deals must not tell when they last changed.
         self.build_time = build_time()
-        self.allowed = AllowedOutputs()
-        reserved = self.allowed.collisions(self.catalog.entries)
-        if reserved and not self.is_serve:  # the preview keeps running: _publish skips such a deal
-            raise PluginError(_collision_message(reserved, self.deals_dir))
-        if self.outcache is not None:  # MkDocs empties the site folder next; keep the deals' folders for reuse
-            self.outcache.hold(Path(config.site_dir), self.catalog.entries)
+        reserved = pipeline.expect()
+        if reserved and not self.is_serve:  # the preview keeps running: publishing skips such a deal
+            raise PluginError(collision_message(reserved, self.deals_dir))
+        pipeline.hold(Path(config.site_dir))  # MkDocs empties the site folder next; keep the deals' folders
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
@@ -150,9 +148,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         # the path as written *and* by the link's target: a link in the deals folder to a file
         # elsewhere, or a link elsewhere to a deal file, stays out of the site either way.
         kept = Files([f for f in files if not f.abs_src_path or not self._from_deals(f.abs_src_path)])
-        assert self.catalog is not None
-        # The rep's index replaces this page under serve (see _publish),
-        # so the root search index never mentions a deal.
+        # The rep's index replaces this page under serve, so the root search index never mentions a deal.
         kept.append(File.generated(config, "index.md", content=site_pages.public_index()))
         for asset in SHARED_ASSETS:
             kept.append(File.generated(config, f"assets/dealrooms/{asset}", content=(ASSETS / asset).read_bytes()))
@@ -165,7 +161,6 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         if not self.config.enabled:
             return None
         install_shell(env, config)
-        self.theme_env = env
         # Everything MkDocs writes is known now: the files collected (theme assets, root pages,
         # shared assets) and the pages rendered from templates.
         shared = {f.dest_uri for f in files if f.inclusion.is_included() or self.is_serve}
@@ -174,11 +169,10 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             if template == "sitemap.xml":
                 shared.add("sitemap.xml.gz")
         shared.update(SEARCH_OUTPUTS)
-        self.allowed = AllowedOutputs(frozenset(shared))
-        assert self.catalog is not None
-        taken = self.allowed.collisions(self.catalog.entries)
+        taken = self.pipeline.expect(shared)
         if taken and not self.is_serve:  # checked before MkDocs writes anything
-            raise PluginError(_collision_message(taken, self.deals_dir))
+            raise PluginError(collision_message(taken, self.deals_dir))
+        self.context = self._context(env, config)
         return env
 
     def on_post_page(self, output: str, *, page, config: MkDocsConfig) -> str | None:  # type: ignore[no-untyped-def]
@@ -193,25 +187,26 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
     def _post_build(self, *, config: MkDocsConfig) -> None:
         if not self.config.enabled:
             return
-        assert self.catalog is not None
         self.site_dir = Path(config.site_dir)
-        self.mkdocs_config = config
-        self.search = _search_config(config)
-        custom = [Path(config.theme.custom_dir)] if config.theme.custom_dir else []
-        self.signature = _templates_signature([PACKAGE, *custom])
-        self._publish(list(self.catalog.entries))
+        published = self.pipeline.publish(self.site_dir, self.context)
+        self._report(published)
+        if self.is_serve:
+            self._write_rep_index(config)
 
     @event_priority(-100)  # after every other plugin (search writes its index in on_post_build)
     def _check_output(self, *, config: MkDocsConfig) -> None:
         if not self.config.enabled:
             return
         try:
-            when = None if self.is_serve else self.build_time
-            strays = settle(Path(config.site_dir), self.allowed, when=when)
+            site = Path(config.site_dir)
+            strays = self.pipeline.check_output(site, when=None if self.is_serve else self.build_time)
             if strays and not self.is_serve:
-                raise PluginError(stray_message(strays, Path(config.site_dir)))
+                raise PluginError(stray_message(strays, site))
             for path in strays:  # the preview stays up; the file is gone all the same
                 log.warning("removed %s from the preview: not part of the build's output", path)
+            access = self.protection.access if self.protection else {}
+            self.last_build = BuildResult(tuple(self.pipeline.deals), self.pipeline.allowed, self.build_time,
+                                          self._last_published, access)
         finally:
             self._release()
 
@@ -232,202 +227,91 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         if _is_inside(Path(config.docs_dir), self.deals_dir) or _is_inside(self.deals_dir, Path(config.docs_dir)):
             server.unwatch(config.docs_dir)  # MkDocs would poll it and rebuild everything
         self.live = LiveReload(server)
-        self.watcher = DealWatcher(self.deals_dir, self._live_update)
+        self.watcher = DealWatcher(self.deals_dir, self.live_update)
         self.watcher.start()
         return server
 
     def on_shutdown(self) -> None:
-        watcher = getattr(self, "watcher", None)
-        if watcher:
-            watcher.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
         self._release()
 
     def cache_dir(self, config: MkDocsConfig) -> Path:
         """The project's cache folder (validated deals, finished output, the build lock)."""
         return Path(os.path.abspath(Path(config.config_file_path).parent / self.config.cache_dir))
 
+    def live_update(self, touched: set[Path] | None = None) -> Update:
+        """Under serve: bring the served site up to date with the deal files ``touched`` (None: look at all).
+
+        The watcher calls this; it goes through the same engine call as a
+        build, under :attr:`building`, so it waits for a rebuild MkDocs is
+        running and MkDocs' next rebuild waits for it.
+        """
+        with self.building:
+            writing = functools.partial(self._writing, self.mkdocs_config) if self.live else contextlib.nullcontext
+            update = self.pipeline.update(self.site_dir, self.context, touched, writing=writing)
+        if update:
+            for slug in update.changes.changed:
+                for problem in self.pipeline.problems.get(slug, []):
+                    log.error(str(problem))
+            self._report(update.published)
+            log.info("live update of %s in %.0f ms", ", ".join(update.changes.changed + update.changes.removed),
+                     1000 * update.published.seconds)
+        return update
+
     # --- helpers ------------------------------------------------------------
+
+    def _context(self, env: jinja2.Environment, config: MkDocsConfig) -> BuildContext:
+        """The engine's context for this build: options, Material's shell, the sealer."""
+        self.mkdocs_config = config
+        shell = MaterialShell(env, config, preview=self.is_serve)
+        custom = [Path(config.theme.custom_dir)] if config.theme.custom_dir else []
+        return BuildContext(
+            today=self.today,
+            fragments=self.fragment_env,
+            shell=shell,
+            signature=content_signature([PACKAGE, *custom], shell.signature),
+            thresholds=self.thresholds,
+            stages=self.stages,
+            sealer=self.protection,
+            problem_pages=functools.partial(site_pages.error_pages, env, config),
+        )
+
+    @contextlib.contextmanager
+    def _writing(self, config: MkDocsConfig) -> Iterator[None]:
+        """Around a live edit's writes: page requests wait, then browsers reload (the rep's index too)."""
+        with self.live.updating():
+            yield
+            self._write_rep_index(config)
+
+    def _write_rep_index(self, config: MkDocsConfig) -> None:
+        body = site_pages.rep_index(self.fragment_env, self.pipeline.catalog, self.today, self.thresholds, self.stages,
+                                    self.index_rows)
+        (self.site_dir / "index.html").write_bytes(render_root_page(self.context.shell.env, config, "Deal rooms", body))
+
+    def _report(self, published: Published) -> None:
+        self._last_published = published
+        for slug in published.refused:
+            log.error(collision_message([slug], self.deals_dir))
+        log.info("rendered %d deal(s), reused %d unchanged, in %.2f s",
+                 len(published.rendered), len(published.reused), published.seconds)
 
     def _release(self) -> None:
         if self.lock is not None:
             self.lock.release_all()
+        if self._holds_building:
+            self._holds_building = False
+            self.building.release()
 
     def _from_deals(self, source: str) -> bool:
         """Whether a collected file lies in the deals folder, as written or through links."""
         return _within(source, self.deals_dir) or _within(os.path.realpath(source), os.path.realpath(self.deals_dir))
 
-    def _live_update(self, touched: set[Path] | None = None) -> None:
-        """Under serve: re-render only the deals whose files changed (``touched``: what the watcher saw)."""
-        assert self.catalog is not None
-        started = time.perf_counter()
-        changes = self.catalog.refresh(touched)
-        if not changes:
-            return
-        for slug in changes.changed + changes.removed:
-            self.rendered.pop(slug, None)
-        for slug in changes.changed:
-            for problem in self.catalog.problems.get(slug, []):
-                log.error(str(problem))
-        with self.live.updating():
-            for slug in changes.removed:
-                shutil.rmtree(self.site_dir / slug, ignore_errors=True)
-            self._publish(list(changes.changed))
-        log.info("live update of %s in %.0f ms", ", ".join(changes.changed + changes.removed),
-                 1000 * (time.perf_counter() - started))
-
-    def _publish(self, slugs: list[str]) -> None:
-        """Write these deals into the site (reusing unchanged renders), and the rep's index."""
-        assert self.catalog is not None
-        started = time.perf_counter()
-        rendered = reused = 0
-        config = self.mkdocs_config
-        for slug in slugs:
-            entry = self.catalog.entries.get(slug)
-            if entry is None:
-                continue
-            if self.allowed.collisions([slug]):  # never replace a shared folder (live edits; builds fail earlier)
-                log.error(_collision_message([slug], self.deals_dir))
-                continue
-            target = self.site_dir / slug
-            if entry.deal is None:
-                shutil.rmtree(target, ignore_errors=True)
-                pages = site_pages.error_pages(self.theme_env, config, slug, entry.problems)
-                self._allow(slug, pages)
-                _write_tree(target, pages)
-                continue
-            key = self._render_key(entry.deal)
-            if self.outcache is not None:
-                kept = self.outcache.lookup(slug, key)
-                if kept is not None:
-                    reused += 1
-                    self._allow(slug, kept.files)
-                else:
-                    files = self._render_deal(entry.deal, config, self.search)
-                    self.outcache.store(slug, key, [], files)
-                    self._allow(slug, files)
-                    rendered += 1
-                self.outcache.place(slug, target)  # one write per file: cache and site share it
-                continue
-            cached = self.rendered.get(slug)
-            if cached and cached[0] == key:
-                files = cached[1]
-                reused += 1
-            else:
-                files = self._render_deal(entry.deal, config, self.search)
-                self.rendered[slug] = (key, files)
-                rendered += 1
-                shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
-            self._allow(slug, files)
-            _write_tree(target, files)
-        if self.outcache is not None:
-            self.outcache.release()
-            if self.shard is None:
-                self.outcache.forget_others(set(self.catalog.entries))
-            self.outcache.save()
-        if self.is_serve:
-            body = site_pages.rep_index(
-                self.fragment_env, self.catalog, self.today, self.thresholds, self.stages, self.index_rows
-            )
-            (self.site_dir / "index.html").write_bytes(render_root_page(self.theme_env, config, "Deal rooms", body))
-        log.info("rendered %d deal(s), reused %d unchanged, in %.2f s", rendered, reused, time.perf_counter() - started)
-
-    def _allow(self, slug: str, files: Iterable[str]) -> None:
-        self.allowed.deals[slug] = frozenset(files)
-
-    def _render_key(self, loaded: LoadedDeal) -> str:
-        parts = [OUTPUT_LAYOUT, loaded.digest, self.today.isoformat(), __version__, repr(self.thresholds), repr(self.stages), self.signature,
-                 self.protection.fingerprint(loaded.slug) if self.protection else "plain"]
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-    def _render_deal(self, loaded: LoadedDeal, config: MkDocsConfig, search: dict) -> dict[str, bytes]:
-        deal = loaded.deal
-        logo_file = None
-        files: dict[str, bytes] = {}
-        if loaded.logo is not None:  # checked when loaded, relative to the file that declares it
-            logo_file = f"assets/logo{loaded.logo.suffix.lower()}"
-            files[logo_file] = loaded.logo.read_bytes()
-        plan = schedule(deal, self.today, self.thresholds)
-        view = build_view(loaded.slug, deal, plan, logo=logo_file)
-        files[CALENDAR] = deal_calendar(loaded.slug, deal, plan)
-        bodies = render_pages(view, self.fragment_env, calendar_file=CALENDAR)
-        chrome = Chrome(
-            slug=loaded.slug,
-            site_name=deal.deal.buyer.name,
-            seller=deal.deal.seller.name,
-            logo_file=logo_file,
-            generated_on=self.today.isoformat(),
-        )
-        files.update(render_shell(self.theme_env, config, chrome, bodies, search, preview=self.is_serve))
-        if self.protection and self.protection.keys.get(loaded.slug):
-            files.setdefault(NO_LOGO, b"")  # every sealed deal has the same set of files
-            files = self.protection.seal(loaded.slug, files)  # nothing deal-specific stays readable
-        return files
-
-
-def _search_config(config: MkDocsConfig) -> dict:
-    plugin = config.plugins.get("material/search") or config.plugins.get("search")
-    options = getattr(plugin, "config", {}) or {}
-    keys = ("lang", "separator", "pipeline", "fields")
-    found = {k: options[k] for k in keys if k in options and options[k] is not None}
-    return found or {"lang": ["en"], "separator": r"[\s\-]+", "pipeline": ["stopWordFilter"]}
-
-
-def _templates_signature(roots: list[Path]) -> str:
-    """Any change to the package's code, templates and assets, or to theme overrides, invalidates rendered deals.
-
-    By content and relative path, never modification times or absolute
-    paths: touching a file or a fresh checkout changes nothing.
-    """
-    digest = hashlib.sha256()
-    for root in roots:
-        for dirpath, dirnames, names in sorted(os.walk(root)):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(names):
-                path = Path(dirpath) / name
-                digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
-        digest.update(b"\1")
-    return digest.hexdigest()
-
 
 def _is_inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def _within(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool:
     """Whether ``path`` lies in ``folder``, comparing the paths as written (no link is followed)."""
-    path, folder = os.path.abspath(path), os.path.abspath(folder)
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def build_time() -> int:
-    """The build's time for every output file: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return int(epoch) if epoch.isdigit() else int(time.time())
-
-
-def _private_cache(cache_dir: Path) -> None:
-    """The cache holds deal data: readable by its owner only; the old pickle cache goes."""
-    cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(cache_dir, 0o700)
-    (cache_dir / LEGACY_CATALOG).unlink(missing_ok=True)
-
-
-def _collision_message(slugs: list[str], deals_dir: Path) -> str:
-    names = ", ".join(f"{deals_dir / slug}.yml" for slug in slugs)
-    return (
-        f"{names}: the deal's web address /{slugs[0]}/ is taken by the site's shared files "
-        "(theme assets, search, root pages); building it would replace them in every deal room. "
-        "Rename the deal file, e.g. acme-assets.yml; nothing was built."
-    )
-
-
-def _write_tree(root: Path, files: dict[str, bytes]) -> None:
-    for relative, data in files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))

@@ -1,9 +1,10 @@
 """Glue between the MkDocs plugin and :mod:`dealrooms_plugin.protect`.
 
-One :class:`Protection` per protected build (never under ``mkdocs serve``):
-every deal's password is resolved and checked before anything is written,
-keys are derived once (in parallel, cached outside the repo), and
-:meth:`Protection.seal` turns a deal's plain output into its sealed one.
+One :class:`Protection` per protected build (never under ``mkdocs serve``),
+the engine's sealer (:class:`..build.Sealer`): every deal's password is
+resolved and checked before anything is written, keys are derived once (in
+parallel, cached outside the repo), and :meth:`Protection.seal` turns a
+deal's plain output into its sealed one.
 """
 
 from __future__ import annotations
@@ -114,6 +115,10 @@ class Protection:
         logo_stamp = hashlib.sha256(brand_file[1].read_bytes()).hexdigest() if brand_file else ""
         signature = hashlib.sha256(repr((brand, logo_stamp)).encode()).hexdigest()
         return cls(access, keys, unlock, brand_file, signature)
+
+    def seals(self, slug: str) -> bool:
+        """Whether the deal is sealed (it has a password), or public (``protect: false`` in its file)."""
+        return slug in self.keys
 
     def fingerprint(self, slug: str) -> str:
         """Part of a deal's render cache key: changes with its key (never the password itself)."""

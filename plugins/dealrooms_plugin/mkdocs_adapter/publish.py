@@ -93,13 +93,14 @@ def publish(
         dealrooms = config.plugins.get("dealrooms")
         if dealrooms is None:
             raise DealroomsError(f"{display_path(config_file)}: the dealrooms plugin is not enabled")
-        if shard:
-            dealrooms.config["shard"] = shard
         lock = BuildLock(dealrooms.cache_dir(config))
         lock.acquire(notify=lambda message: print(message, file=sys.stderr, flush=True))
+        # MkDocs keeps one instance of the plugin per process: the request must not outlive this publish.
+        dealrooms.shard_request = shard
         try:
             return _publish_locked(config, dealrooms, collector, build, started, make_zips, zip_dir)
         finally:
+            dealrooms.shard_request = None
             lock.release_all()
     finally:
         logger.removeHandler(collector)
@@ -126,16 +127,16 @@ def _publish_locked(config, plugin, collector: _Collector, build, started: float
             + "\n".join(errors)
         ) from None
 
-    deals = sorted(plugin.catalog.deals) if plugin.catalog is not None else []
-    protection = getattr(plugin, "protection", None)
+    result = plugin.last_build  # set by every finished build
+    deals = list(result.deals)
     old = _deal_folders(target) if target.is_dir() else set()
     base = urlsplit(config.site_url).path if config.site_url else "/"
     base = base if base.endswith("/") else base + "/"
     reports = []
     for slug in deals:
-        access = protection.access.get(slug) if protection else None
+        access = result.access.get(slug)
         protected = bool(access and access.protected)
-        source = access.source if access and access.source else ("protect: false" if not protection else "-")
+        source = access.source if access and access.source else ("protect: false" if not result.access else "-")
         files = [p for p in (staging / slug).rglob("*") if p.is_file()]
         reports.append(DealReport(slug, f"{base}{slug}/", protected, source, len(files), sum(p.stat().st_size for p in files)))
 
@@ -143,8 +144,8 @@ def _publish_locked(config, plugin, collector: _Collector, build, started: float
     report = Report(target, reports, sorted(old - set(deals)), warnings=collector.lines(logging.WARNING))
     if make_zips:
         folder = zip_dir or Path(config.config_file_path).parent / DEFAULT_ZIP_DIR
-        report.zips = write_zips(target, deals, folder, stale=report.removed, allowed=plugin.allowed,
-                                 when=plugin.build_time)
+        report.zips = write_zips(target, deals, folder, stale=report.removed, allowed=result.allowed,
+                                 when=result.build_time)
     report.seconds = time.perf_counter() - started
     return report
 

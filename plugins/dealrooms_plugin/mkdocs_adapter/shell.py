@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
 from html import escape as html_escape
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
@@ -35,7 +34,8 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from .. import csp
-from ..render import PAGES, RenderedPage
+from ..build import Chrome
+from ..render import RenderedPage
 
 SHELL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "shell"
 SHELL = "dealroom.html"
@@ -46,15 +46,42 @@ _BODY = "<!--dealrooms:page-body-->"
 _HEAD = re.compile(r"<head(\s[^>]*)?>", re.I)
 
 
-@dataclass(frozen=True)
-class Chrome:
-    """What the page shell shows around the body (all escaped by the shell)."""
+__all__ = ["Chrome", "MaterialShell", "install_shell", "render_root_page", "render_shell", "search_config", "with_policy"]
 
-    slug: str
-    site_name: str  # buyer's name, in the header
-    seller: str
-    logo_file: str | None  # path inside the deal, e.g. "assets/logo.svg"
-    generated_on: str
+
+class MaterialShell:
+    """The engine's page shell (:class:`..build.PageShell`) for MkDocs with Material.
+
+    ``signature`` names what shapes the shell besides the templates: the
+    site's settings in ``mkdocs.yml`` and whether pages are previews. It goes
+    into every deal's render key, so changing the palette or ``site_url``
+    renders the deals again.
+    """
+
+    def __init__(self, env: jinja2.Environment, config: MkDocsConfig, *, preview: bool = False):
+        self.env = env
+        self.config = config
+        self.preview = preview
+        self.search = search_config(config)
+        settings = {
+            "site_url": config.site_url, "use_directory_urls": config.use_directory_urls,
+            "theme": dict(config.theme.items()), "extra": config.extra, "copyright": config.copyright,
+            "extra_css": config.extra_css, "extra_javascript": [str(s) for s in config.extra_javascript],
+            "repo_url": config.repo_url, "repo_name": config.repo_name, "search": self.search, "preview": preview,
+        }
+        self.signature = json.dumps(settings, sort_keys=True, default=str)
+
+    def __call__(self, chrome: Chrome, bodies: list[RenderedPage]) -> dict[str, bytes]:
+        return render_shell(self.env, self.config, chrome, bodies, self.search, preview=self.preview)
+
+
+def search_config(config: MkDocsConfig) -> dict:
+    """The search options the deal's own index carries (Material's search plugin reads them in the browser)."""
+    plugin = config.plugins.get("material/search") or config.plugins.get("search")
+    options = plugin.config if plugin is not None else {}
+    keys = ("lang", "separator", "pipeline", "fields")
+    found = {k: options[k] for k in keys if k in options and options[k] is not None}
+    return found or {"lang": ["en"], "separator": r"[\s\-]+", "pipeline": ["stopWordFilter"]}
 
 
 def install_shell(env: jinja2.Environment, config: MkDocsConfig) -> None:
@@ -191,5 +218,3 @@ def _sitemap(config: MkDocsConfig, pages: list[Page]) -> str:
     urls = "".join(f"<url><loc>{xml_escape(base + page.url)}</loc></url>" for page in pages)
     return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
 
-
-PAGE_COUNT = len(PAGES)

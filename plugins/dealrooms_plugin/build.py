@@ -1,0 +1,388 @@
+"""The engine pipeline: from validated deals to a site folder, for every adapter.
+
+Two levels, both free of MkDocs:
+
+- :func:`render_deal` turns one loaded deal into its finished files
+  (``{path inside the deal: bytes}``): logo slot, plan, view, calendar, page
+  bodies, the adapter's page shell, sealing. :func:`render_key` names that
+  output by the *contents* of everything that shapes it, so equal keys mean
+  equal bytes.
+- :class:`Pipeline` keeps the deals of one project up to date (the catalog),
+  renders only deals whose key changed (the output cache, on disk for builds
+  and previews), writes them into a site folder, and knows every file the
+  build may publish (:mod:`.outputs`). ``mkdocs build``, ``mkdocs serve`` and
+  its live edits, ``dealrooms publish``, the benchmarks and the tests all go
+  through it.
+
+An adapter supplies a :class:`BuildContext`: the day, the options, the Jinja
+environment of the page bodies, a *page shell* (a callable that wraps page
+bodies into finished pages, search index and sitemap: Material's, for the
+MkDocs adapter) and, for protected builds, a *sealer*.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ContextManager, Protocol
+
+import jinja2
+
+from . import __version__
+from .calendar import deal_calendar
+from .catalog import Catalog, Changes
+from .errors import Problem
+from .load import LoadedDeal
+from .passwords import Access
+from .outcache import OutputCache
+from .outputs import AllowedOutputs, settle
+from .plan import Stage, Thresholds, schedule
+from .render import RenderedPage, render_pages
+from .view import build_view
+
+PACKAGE = Path(__file__).resolve().parent  # code, templates and assets: part of every render key
+CALENDAR = "calendar.ics"  # inside each deal: one event per milestone, stable UIDs
+NO_LOGO = "assets/logo.svg"  # sealed deals without a logo get an empty one: the blob count says nothing
+OUTPUT_LAYOUT = "layout-2"  # part of every render key: changes when a deal's set of files changes
+CATALOG_FILE = "catalog.json"
+LEGACY_CATALOG = "catalog.pickle"  # older versions: plain-text deal data, never read again
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """What the page shell shows around the bodies of one deal (the shell escapes all of it)."""
+
+    slug: str
+    site_name: str  # buyer's name, in the header
+    seller: str
+    logo_file: str | None  # path inside the deal, e.g. "assets/logo.svg"
+    generated_on: str
+
+
+class PageShell(Protocol):
+    """Wraps a deal's page bodies into its finished pages, search index and sitemap."""
+
+    def __call__(self, chrome: Chrome, bodies: list[RenderedPage]) -> dict[str, bytes]: ...
+
+
+class Sealer(Protocol):
+    """Encrypts a deal's finished files (protected builds)."""
+
+    def seals(self, slug: str) -> bool:
+        """Whether this deal is sealed (has a key)."""
+        ...
+
+    def fingerprint(self, slug: str) -> str:
+        """Part of the deal's render key: changes with its key and the unlock page, never shows the password."""
+        ...
+
+    def seal(self, slug: str, files: dict[str, bytes]) -> dict[str, bytes]: ...
+
+
+ProblemPages = Callable[[str, list[Problem]], dict[str, bytes]]  # slug, problems -> the pages showing them
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """Everything besides the deal itself that shapes its output.
+
+    ``signature`` stands for what the callables cannot show: the contents of
+    the package and of theme overrides, and the shell's own settings (see
+    :func:`content_signature`). It is part of every render key.
+    """
+
+    today: dt.date
+    fragments: jinja2.Environment  # page bodies (:func:`..render.make_env`)
+    shell: PageShell
+    signature: str
+    thresholds: Thresholds = Thresholds()
+    stages: tuple[Stage, ...] = ()
+    sealer: Sealer | None = None
+    problem_pages: ProblemPages | None = None  # previews: an invalid deal's pages list its problems
+
+
+def content_signature(roots: Iterable[Path], *settings: str) -> str:
+    """A digest of the files below ``roots`` (contents and relative paths) and of ``settings``.
+
+    Never modification times or absolute paths: touching a file or a fresh
+    checkout in another folder changes nothing.
+    """
+    digest = hashlib.sha256()
+    for root in roots:
+        for dirpath, dirnames, names in sorted(os.walk(root)):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(names):
+                path = Path(dirpath) / name
+                digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(b"\1")
+    for setting in settings:
+        digest.update(setting.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def render_key(loaded: LoadedDeal, ctx: BuildContext) -> str:
+    """The name of a deal's output: equal keys, equal bytes (by content, never by time or place)."""
+    sealed = ctx.sealer.fingerprint(loaded.slug) if ctx.sealer else "plain"
+    parts = [OUTPUT_LAYOUT, loaded.digest, ctx.today.isoformat(), __version__, repr(ctx.thresholds), repr(ctx.stages),
+             ctx.signature, sealed]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def render_deal(loaded: LoadedDeal, ctx: BuildContext) -> dict[str, bytes]:
+    """One deal's finished files, ``{path inside the deal: bytes}``: plan, pages, calendar, logo, sealed when protected."""
+    deal = loaded.deal
+    logo_file = None
+    files: dict[str, bytes] = {}
+    if loaded.logo is not None:  # checked when loaded, relative to the file that declares it
+        logo_file = f"assets/logo{loaded.logo.suffix.lower()}"
+        files[logo_file] = loaded.logo.read_bytes()
+    plan = schedule(deal, ctx.today, ctx.thresholds)
+    view = build_view(loaded.slug, deal, plan, logo=logo_file)
+    files[CALENDAR] = deal_calendar(loaded.slug, deal, plan)
+    bodies = render_pages(view, ctx.fragments, calendar_file=CALENDAR)
+    chrome = Chrome(
+        slug=loaded.slug,
+        site_name=deal.deal.buyer.name,
+        seller=deal.deal.seller.name,
+        logo_file=logo_file,
+        generated_on=ctx.today.isoformat(),
+    )
+    files.update(ctx.shell(chrome, bodies))
+    if ctx.sealer is not None and ctx.sealer.seals(loaded.slug):
+        files.setdefault(NO_LOGO, b"")  # every sealed deal has the same set of files
+        files = ctx.sealer.seal(loaded.slug, files)  # nothing deal-specific stays readable
+    return files
+
+
+# --- every deal of a project ----------------------------------------------------
+
+
+@dataclass
+class Published:
+    """What one :meth:`Pipeline.publish` did."""
+
+    rendered: list[str] = field(default_factory=list)  # slugs rendered now
+    reused: list[str] = field(default_factory=list)  # slugs whose kept output was unchanged
+    failed: list[str] = field(default_factory=list)  # invalid deals (their problem pages, if any, were written)
+    refused: list[str] = field(default_factory=list)  # slugs that would replace a shared file: skipped
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a finished build published, for reports and zips (``dealrooms publish``)."""
+
+    deals: tuple[str, ...]  # valid deals, sorted
+    allowed: AllowedOutputs  # every file of the output
+    build_time: int  # the time every output file carries
+    published: Published
+    access: Mapping[str, Access] = field(default_factory=dict)  # protected builds: each deal's password source
+
+
+@dataclass(frozen=True)
+class Update:
+    """What one live :meth:`Pipeline.update` did."""
+
+    changes: Changes
+    published: Published
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+
+class Pipeline:
+    """Every deal of one project, from its files to a site folder.
+
+    ``cache_dir`` holds the validated deals (``catalog.json``) and the kept
+    output (``output_cache``, a folder name inside it); both are reused by the
+    next process. Without it, nothing outlives the object. One pipeline may
+    serve many builds (``mkdocs serve`` keeps it): each build calls
+    :meth:`refresh`, :meth:`expect`, then :meth:`publish`, then
+    :meth:`check_output`; live edits call :meth:`update`. Callers make sure
+    two calls never run at once.
+    """
+
+    def __init__(
+        self,
+        deals_dir: Path,
+        *,
+        project_dir: Path | None = None,
+        cache_dir: Path | None = None,
+        output_cache: str = "output",
+        shard: tuple[int, int] | None = None,
+    ):
+        self.deals_dir = Path(deals_dir)
+        self.shard = shard
+        if cache_dir is not None:
+            _private_cache(Path(cache_dir))
+        self.catalog = Catalog(self.deals_dir, Path(cache_dir) / CATALOG_FILE if cache_dir else None, shard,
+                               project_dir=project_dir)
+        self.output_dir = Path(cache_dir) / output_cache if cache_dir else None
+        self.outcache = OutputCache(self.output_dir) if self.output_dir else None
+        self._memory: dict[str, tuple[str, dict[str, bytes]]] = {}  # without a cache folder: slug -> (key, files)
+        self.allowed = AllowedOutputs()
+
+    def serves(self, deals_dir: Path, shard: tuple[int, int] | None, output_dir: Path | None) -> bool:
+        """Whether this pipeline is the one for these deals and output cache (else the adapter makes a new one)."""
+        return (self.deals_dir, self.shard, self.output_dir) == (Path(deals_dir), shard, output_dir)
+
+    @property
+    def deals(self) -> dict[str, LoadedDeal]:
+        """The valid deals, by slug."""
+        return self.catalog.deals
+
+    @property
+    def problems(self) -> dict[str, list[Problem]]:
+        """The invalid deals' problems, by slug."""
+        return self.catalog.problems
+
+    def refresh(self, touched: Iterable[Path] | None = None) -> Changes:
+        """Read what changed in the deals folder (``touched``: what a watcher saw, when known)."""
+        changes = self.catalog.refresh(touched)
+        for slug in changes.changed + changes.removed:
+            self._memory.pop(slug, None)
+        if changes:
+            self.catalog.save()
+        return changes
+
+    def expect(self, shared: Iterable[str] = ()) -> list[str]:
+        """Start a build whose shared files (theme, root pages, assets) are ``shared``; the deals they collide with."""
+        self.allowed = AllowedOutputs(frozenset(shared))
+        return self.allowed.collisions(self.catalog.entries)
+
+    def hold(self, site_dir: Path) -> None:
+        """Before the adapter empties ``site_dir``: set the previous output of kept deals aside for reuse."""
+        if self.outcache is not None:
+            self.outcache.hold(Path(site_dir), self.catalog.entries)
+
+    def publish(self, site_dir: Path, ctx: BuildContext, slugs: Iterable[str] | None = None) -> Published:
+        """Write these deals (all by default) into ``site_dir``, rendering only those whose key changed."""
+        started = time.perf_counter()
+        site_dir = Path(site_dir)
+        site_dir.mkdir(parents=True, exist_ok=True)
+        everything = slugs is None
+        done = Published()
+        for slug in list(self.catalog.entries) if slugs is None else slugs:
+            entry = self.catalog.entries.get(slug)
+            if entry is None:
+                continue
+            if self.allowed.collisions([slug]):  # never replace a shared folder (builds refuse such deals earlier)
+                done.refused.append(slug)
+                continue
+            target = site_dir / slug
+            if entry.deal is None:
+                done.failed.append(slug)
+                shutil.rmtree(target, ignore_errors=True)
+                pages = ctx.problem_pages(slug, entry.problems) if ctx.problem_pages else {}
+                self.allowed.deals[slug] = frozenset(pages)
+                _write_tree(target, pages)
+                continue
+            self._publish_one(entry.deal, ctx, target, done)
+        if self.outcache is not None:
+            self.outcache.release()
+            if everything and self.shard is None:
+                self.outcache.forget_others(set(self.catalog.entries))
+            self.outcache.save()
+        done.seconds = time.perf_counter() - started
+        return done
+
+    def _publish_one(self, loaded: LoadedDeal, ctx: BuildContext, target: Path, done: Published) -> None:
+        slug = loaded.slug
+        key = render_key(loaded, ctx)
+        if self.outcache is not None:
+            kept = self.outcache.lookup(slug, key)
+            if kept is not None:
+                done.reused.append(slug)
+                self.allowed.deals[slug] = frozenset(kept.files)
+            else:
+                files = render_deal(loaded, ctx)
+                self.outcache.store(slug, key, files)
+                self.allowed.deals[slug] = frozenset(files)
+                done.rendered.append(slug)
+            self.outcache.place(slug, target)  # one write per file: cache and site share it
+            return
+        cached = self._memory.get(slug)
+        if cached and cached[0] == key:
+            files = cached[1]
+            done.reused.append(slug)
+        else:
+            files = render_deal(loaded, ctx)
+            self._memory[slug] = (key, files)
+            done.rendered.append(slug)
+        shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
+        self.allowed.deals[slug] = frozenset(files)
+        _write_tree(target, files)
+
+    def update(
+        self,
+        site_dir: Path,
+        ctx: BuildContext,
+        touched: Iterable[Path] | None = None,
+        *,
+        writing: Callable[[], ContextManager[object]] = contextlib.nullcontext,
+    ) -> Update:
+        """A live edit: read the deals ``touched`` (None: look at all), write only those that changed.
+
+        ``writing`` wraps the writes (a preview server holds page requests
+        meanwhile); reading and validating happen before it.
+        """
+        changes = self.refresh(touched)
+        if not changes:
+            return Update(changes, Published())
+        with writing():
+            for slug in changes.removed:
+                shutil.rmtree(Path(site_dir) / slug, ignore_errors=True)
+                self.allowed.deals.pop(slug, None)
+            published = self.publish(site_dir, ctx, changes.changed)
+        return Update(changes, published)
+
+    def check_output(self, site_dir: Path, *, when: float | None = None) -> list[str]:
+        """Remove from ``site_dir`` every file this build did not produce; return their paths.
+
+        ``when``: the time every output file gets (see :func:`build_time`).
+        """
+        return settle(Path(site_dir), self.allowed, when=when)
+
+
+def build_time() -> int:
+    """The build's time for every output file: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return int(epoch) if epoch.isdigit() else int(time.time())
+
+
+def collision_message(slugs: list[str], deals_dir: Path) -> str:
+    """The error for deals whose web address is taken by the site's shared files."""
+    names = ", ".join(f"{deals_dir / slug}.yml" for slug in slugs)
+    return (
+        f"{names}: the deal's web address /{slugs[0]}/ is taken by the site's shared files "
+        "(theme assets, search, root pages); building it would replace them in every deal room. "
+        "Rename the deal file, e.g. acme-assets.yml; nothing was built."
+    )
+
+
+def problems_message(problems: Mapping[str, list[Problem]]) -> str:
+    """The error that stops a build when deals are invalid: every problem, one per line."""
+    lines = [str(p) for slug_problems in problems.values() for p in slug_problems]
+    return f"{len(lines)} problem(s) in {len(problems)} deal file(s); nothing was built:\n" + "\n".join(lines)
+
+
+def _private_cache(cache_dir: Path) -> None:
+    """The cache holds deal data: readable by its owner only; the old pickle cache goes."""
+    cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(cache_dir, 0o700)
+    (cache_dir / LEGACY_CATALOG).unlink(missing_ok=True)
+
+
+def _write_tree(root: Path, files: Mapping[str, bytes]) -> None:
+    for relative, data in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
