@@ -70,8 +70,9 @@ RelativePath = Annotated[str, Field(min_length=1), Expect("a path relative to mk
 
 
 class HealthOptions(_Strict):
-    """When a deal stops being on track; defaults come from :class:`~.plan.Thresholds`."""
+    """When a deal stops being on track: at risk, then off track, by days of slip or overdue milestones."""
 
+    # The defaults are the planner's (plan.Thresholds), written once.
     at_risk_slip_days: Days = Field(Thresholds.at_risk_slip_days, description="Days of slip from which a deal is at risk.")
     off_track_slip_days: Days = Field(Thresholds.off_track_slip_days, description="Days of slip from which a deal is off track.")
     at_risk_overdue: Count = Field(Thresholds.at_risk_overdue, description="Overdue milestones from which a deal is at risk.")
