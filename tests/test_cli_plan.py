@@ -298,12 +298,13 @@ def test_bad_target_date_is_a_usage_error(project: Path) -> None:
 
 def test_status_rows_are_plain_dataclasses_for_any_adapter(project: Path) -> None:
     from dealrooms_plugin.load import load_deals
-    from dealrooms_plugin.plan import Thresholds, stages_from_options
+    from dealrooms_plugin.options import validate_options
     from dealrooms_plugin.status import status_rows
 
     result = load_deals(project / "deals")
-    stages = stages_from_options([{"name": "evaluation", "exit_criteria": ["security"]}, {"name": "negotiation"}])
-    rows = status_rows(result.deals, dt.date(2027, 1, 23), Thresholds.from_options({"off_track_slip_days": 5}), stages)
+    options = validate_options({"stages": [{"name": "evaluation", "exit_criteria": ["security"]}, "negotiation"],
+                                "health": {"off_track_slip_days": 5}}, config_file=project / "mkdocs.yml")
+    rows = status_rows(result.deals, dt.date(2027, 1, 23), options.thresholds, options.sales_stages)
     assert [(r.slug, r.health, r.slip_days, r.proposal_text) for r in rows] == [
         ("acme", "off_track", 5, "expired"), ("beta", "on_track", 0, "10 days"),
     ]
