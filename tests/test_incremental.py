@@ -209,6 +209,7 @@ def _edit_under_serve(project, config, plugin, caplog) -> None:
         import threading
 
         _epoch_cond = threading.Condition()
+        _rebuild_cond = threading.Condition()
         _wanted_epoch = _visible_epoch = 0
 
     from dealrooms_plugin.mkdocs_adapter.live import LiveReload

@@ -238,3 +238,35 @@ def test_live_edits_wait_for_a_build_in_progress(project: Path) -> None:
         assert "Integration design sign-off" in (Path(config.site_dir) / "halden-health" / "index.html").read_text()
     finally:
         plugin.on_startup(command="build", dirty=False)
+
+
+def test_the_installed_mkdocs_has_the_live_reload_handshake(tmp_path: Path) -> None:
+    """Else every deal edit falls back to a full rebuild (pyproject pins the tested MkDocs range)."""
+    from mkdocs.livereload import LiveReloadServer
+
+    from dealrooms_plugin.mkdocs_adapter.live import LiveReload
+
+    server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=str(tmp_path))
+    try:
+        assert LiveReload.supported(server)
+    finally:
+        server.server_close()
+
+
+def test_a_live_update_never_announces_a_rebuild_mkdocs_has_not_finished(tmp_path: Path) -> None:
+    from mkdocs.livereload import LiveReloadServer
+
+    from dealrooms_plugin.mkdocs_adapter.live import LiveReload
+
+    server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=str(tmp_path))
+    try:
+        server._wanted_epoch = server._visible_epoch = 0  # the site as first built
+        with LiveReload(server).updating():
+            ours = server._wanted_epoch
+            assert ours > server._visible_epoch  # page requests wait while files change
+            with server._rebuild_cond:  # MkDocs starts a rebuild meanwhile (it then waits for the plugin's lock)
+                server._wanted_epoch = ours + 10_000
+        assert server._visible_epoch == ours  # browsers reload to this update...
+        assert server._wanted_epoch == ours + 10_000  # ...and wait for MkDocs' rebuild to announce its own
+    finally:
+        server.server_close()

@@ -2,11 +2,16 @@
 
 MkDocs's own watcher polls every 0.5 s, waits 0.1 s more and then rebuilds
 the whole site. For deal files we use watchdog's native observer instead and
-call back into the plugin, which re-renders only the changed deals into the
-served folder. To make browsers reload (and hold requests while files are
-being written) we use the same epoch handshake as MkDocs's LiveReloadServer;
-if a future MkDocs changes it, :func:`attach` falls back to ``server.watch``
-(a full, still incremental, rebuild on every change).
+call back into the plugin, which sends the changed deals through the engine
+(:meth:`..build.Pipeline.update`) under the same lock as MkDocs' own rebuilds.
+
+MkDocs has no public way to tell browsers that the served site changed other
+than running its whole build loop (``server.watch``), so :class:`LiveReload`
+uses the epoch handshake of MkDocs's ``LiveReloadServer`` (private fields,
+written under the locks MkDocs documents for them). It is checked for by
+name: if a future MkDocs changes it, the plugin falls back to
+``server.watch`` (a full, still incremental, rebuild on every change). The
+tested range is pinned in ``pyproject.toml`` (``mkdocs>=1.6,<1.7``).
 """
 
 from __future__ import annotations
@@ -27,26 +32,33 @@ RELEVANT = (".yml", ".yaml", ".svg", ".png", ".jpg", ".jpeg", ".webp")
 
 
 class LiveReload:
-    """Publishes a new version of the served site to waiting browsers."""
+    """Publishes a new version of the served site to waiting browsers (MkDocs 1.6's ``LiveReloadServer``)."""
+
+    FIELDS = ("_epoch_cond", "_rebuild_cond", "_wanted_epoch", "_visible_epoch")
 
     def __init__(self, server: Any):
         self.server = server
 
     @classmethod
     def supported(cls, server: Any) -> bool:
-        return all(hasattr(server, name) for name in ("_epoch_cond", "_wanted_epoch", "_visible_epoch"))
+        return all(hasattr(server, name) for name in cls.FIELDS)
 
     @contextlib.contextmanager
     def updating(self) -> Iterator[None]:
         """Hold page requests while files change; reload browsers afterwards."""
         server = self.server
-        with server._epoch_cond:
-            server._wanted_epoch = round(time.monotonic() * 1000)
+        epoch = round(time.monotonic() * 1000)  # MkDocs' own clock for epochs
+        # MkDocs writes _wanted_epoch holding _rebuild_cond and reads it holding _epoch_cond: hold both.
+        # It never holds _epoch_cond while taking _rebuild_cond, so this order cannot deadlock.
+        with server._rebuild_cond, server._epoch_cond:
+            server._wanted_epoch = max(server._wanted_epoch, epoch)
         try:
             yield
         finally:
             with server._epoch_cond:
-                server._visible_epoch = server._wanted_epoch
+                # Only up to this update's version: a rebuild MkDocs started meanwhile (it waits for the
+                # plugin's lock) announces its own version when it is done.
+                server._visible_epoch = max(server._visible_epoch, epoch)
                 server._epoch_cond.notify_all()
 
 
