@@ -88,7 +88,7 @@ def resolve(slug: str, deal: Deal, secrets_map: Mapping[str, str], secrets_path:
     return Access(slug, True, None, None)
 
 
-def how_to_set(slug: str, deal: Deal, secrets_path: Path, deal_file: Path | None = None) -> str:
+def how_to_set(slug: str, deal: Deal, secrets_path: Path) -> str:
     """One line telling the rep how to give a deal a password."""
     own = deal.access.password_env if deal.access is not None else None
     where = f" or set {own} (named by access.password_env)" if own else ""
