@@ -20,8 +20,8 @@ def free_port() -> int:
 
 
 class Serve:
-    def __init__(self, project: Path):
-        self.port = free_port()
+    def __init__(self, project: Path, port: int | None = None):
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}/"
         env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONUNBUFFERED="1")
         self.log = open(project / "serve.log", "w+")

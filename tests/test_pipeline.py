@@ -270,3 +270,40 @@ def test_a_live_update_never_announces_a_rebuild_mkdocs_has_not_finished(tmp_pat
         assert server._wanted_epoch == ours + 10_000  # ...and wait for MkDocs' rebuild to announce its own
     finally:
         server.server_close()
+
+
+class PidShell(FakeShell):
+    """Records which process wrapped each deal (a file: forked workers cannot report through memory)."""
+
+    def __init__(self, log: Path) -> None:
+        super().__init__()
+        self.log = log
+
+    def __call__(self, chrome: Chrome, bodies: list[RenderedPage]) -> dict[str, bytes]:
+        with self.log.open("a") as f:
+            f.write(f"{os.getpid()} {chrome.slug}\n")
+        return super().__call__(chrome, bodies)
+
+
+def test_a_cold_build_renders_in_worker_processes_with_the_same_bytes(project: Path, tmp_path: Path) -> None:
+    for i in range(5):  # enough deals for a pool
+        shutil.copy(project / "dealrooms" / "marlow-vine.yml", project / "dealrooms" / f"extra-{i}.yml")
+    outputs = {}
+    for workers in (1, 2):
+        log = tmp_path / f"pids-{workers}.txt"
+        site = tmp_path / f"site-{workers}"
+        pipeline = Pipeline(project / "dealrooms", project_dir=project, cache_dir=tmp_path / f"cache-{workers}")
+        pipeline.refresh()
+        pipeline.expect()
+        done = pipeline.publish(site, context(PidShell(log), sealer=FakeSealer("extra-0")), workers=workers)
+        assert len(done.rendered) == 8 and done.reused == []
+        pids = {line.split()[0] for line in log.read_text().splitlines()}
+        assert sorted(line.split()[1] for line in log.read_text().splitlines()) == sorted(done.rendered)  # once each
+        if workers == 1:
+            assert pids == {str(os.getpid())}
+        else:
+            assert str(os.getpid()) not in pids and len(pids) == 2  # every core
+        outputs[workers] = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+        assert pipeline.check_output(site) == []  # the workers' files are all allowed
+    assert outputs[1] == outputs[2]  # sealed (here) and plain deals alike
+    assert outputs[2][Path("extra-0/index.html")] == outputs[2][Path("extra-1/index.html")][::-1]

@@ -58,3 +58,24 @@ def test_rep_index_exists_only_under_serve(project: Path, serve: Serve) -> None:
     index = serve.wait_for("", lambda t: "Deal rooms" in t)
     for slug in ("kestrel-freight", "halden-health", "marlow-vine"):
         assert f"{slug}/" in index
+
+
+def test_serve_starts_from_the_kept_output(project: Path) -> None:
+    """A second `mkdocs serve` renders nothing: it places the output the first one kept on disk.
+
+    On the same address: the served site's URL is part of every page (and so of the render key).
+    """
+    first = Serve(project)
+    try:
+        assert "rendered 3 deal(s), reused 0 unchanged" in first.output()
+    finally:
+        first.stop()
+    second = Serve(project, port=first.port)
+    try:
+        assert "rendered 0 deal(s), reused 3 unchanged" in second.output()
+        second.wait_for("kestrel-freight/plan/", lambda t: "Security questionnaire returned" in t)
+        deal = project / "dealrooms" / "kestrel-freight.yml"
+        deal.write_text(deal.read_text().replace("Security questionnaire returned", "Security questionnaire filed"))
+        second.wait_for("kestrel-freight/plan/", lambda t: "Security questionnaire filed" in t)
+    finally:
+        second.stop()

@@ -25,10 +25,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ContextManager, Protocol
@@ -138,6 +140,11 @@ def render_key(loaded: LoadedDeal, ctx: BuildContext) -> str:
 
 def render_deal(loaded: LoadedDeal, ctx: BuildContext) -> dict[str, bytes]:
     """One deal's finished files, ``{path inside the deal: bytes}``: plan, pages, calendar, logo, sealed when protected."""
+    return seal_deal_files(loaded, ctx, render_plain(loaded, ctx))
+
+
+def render_plain(loaded: LoadedDeal, ctx: BuildContext) -> dict[str, bytes]:
+    """A deal's files before sealing (what :func:`render_deal` gives for a public deal)."""
     deal = loaded.deal
     logo_file = None
     files: dict[str, bytes] = {}
@@ -156,10 +163,62 @@ def render_deal(loaded: LoadedDeal, ctx: BuildContext) -> dict[str, bytes]:
         generated_on=ctx.today.isoformat(),
     )
     files.update(ctx.shell(chrome, bodies))
-    if ctx.sealer is not None and ctx.sealer.seals(loaded.slug):
-        files.setdefault(NO_LOGO, b"")  # every sealed deal has the same set of files
-        files = ctx.sealer.seal(loaded.slug, files)  # nothing deal-specific stays readable
     return files
+
+
+def seal_deal_files(loaded: LoadedDeal, ctx: BuildContext, files: dict[str, bytes]) -> dict[str, bytes]:
+    """A deal's plain files sealed with its key when the context has a sealer and the deal is protected."""
+    if ctx.sealer is None or not ctx.sealer.seals(loaded.slug):
+        return files
+    files = {**files}
+    files.setdefault(NO_LOGO, b"")  # every sealed deal has the same set of files
+    return ctx.sealer.seal(loaded.slug, files)  # nothing deal-specific stays readable
+
+
+def render_many(
+    deals: list[LoadedDeal], ctx: BuildContext, workers: int = 1
+) -> Iterator[tuple[LoadedDeal, dict[str, bytes]]]:
+    """Render these deals, in ``workers`` processes when there are enough of them; yields as they finish.
+
+    The context holds the adapter's page shell (for MkDocs, a Jinja
+    environment and MkDocs' config), which cannot be pickled. The workers are
+    therefore forked: each starts with the parent's context and deals in
+    memory and gets only slugs, in chunks, and returns each deal's plain files.
+    Sealing stays in this process (its key derivation and thread pool must not
+    be copied into children). Where fork is not available, or for a handful
+    of deals, this renders here, one after another.
+    """
+    if workers < 2 or len(deals) < PARALLEL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        for loaded in deals:
+            yield loaded, seal_deal_files(loaded, ctx, render_plain(loaded, ctx))
+        return
+    global _FORKED
+    by_slug = {loaded.slug: loaded for loaded in deals}
+    slugs = list(by_slug)
+    size = max(1, min(CHUNK_MAX, -(-len(slugs) // (workers * 4))))  # small enough to balance, large enough to pay
+    _FORKED = (ctx, by_slug)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_render_chunk, slugs[i:i + size]) for i in range(0, len(slugs), size)]
+            for future in as_completed(futures):
+                for slug, files in future.result():
+                    loaded = by_slug[slug]
+                    yield loaded, seal_deal_files(loaded, ctx, files)
+    finally:
+        _FORKED = None
+
+
+PARALLEL_MIN = 4  # fewer deals render faster here than a pool starts
+CHUNK_MAX = 32
+_FORKED: tuple[BuildContext, dict[str, LoadedDeal]] | None = None  # what forked workers render from
+
+
+def _render_chunk(slugs: list[str]) -> list[tuple[str, dict[str, bytes]]]:
+    """In a forked worker: the plain files of these deals."""
+    if _FORKED is None:
+        raise RuntimeError("render worker started without a context (only forked workers can render)")
+    ctx, by_slug = _FORKED
+    return [(slug, render_plain(by_slug[slug], ctx)) for slug in slugs]
 
 
 # --- every deal of a project ----------------------------------------------------
@@ -263,13 +322,19 @@ class Pipeline:
         if self.outcache is not None:
             self.outcache.hold(Path(site_dir), self.catalog.entries)
 
-    def publish(self, site_dir: Path, ctx: BuildContext, slugs: Iterable[str] | None = None) -> Published:
-        """Write these deals (all by default) into ``site_dir``, rendering only those whose key changed."""
+    def publish(
+        self, site_dir: Path, ctx: BuildContext, slugs: Iterable[str] | None = None, *, workers: int = 1
+    ) -> Published:
+        """Write these deals (all by default) into ``site_dir``, rendering only those whose key changed.
+
+        ``workers``: processes that render at once (see :func:`render_many`).
+        """
         started = time.perf_counter()
         site_dir = Path(site_dir)
         site_dir.mkdir(parents=True, exist_ok=True)
         everything = slugs is None
         done = Published()
+        todo: list[tuple[LoadedDeal, str]] = []
         for slug in list(self.catalog.entries) if slugs is None else slugs:
             entry = self.catalog.entries.get(slug)
             if entry is None:
@@ -277,15 +342,26 @@ class Pipeline:
             if self.allowed.collisions([slug]):  # never replace a shared folder (builds refuse such deals earlier)
                 done.refused.append(slug)
                 continue
-            target = site_dir / slug
             if entry.deal is None:
                 done.failed.append(slug)
+                target = site_dir / slug
                 shutil.rmtree(target, ignore_errors=True)
                 pages = ctx.problem_pages(slug, entry.problems) if ctx.problem_pages else {}
                 self.allowed.deals[slug] = frozenset(pages)
                 _write_tree(target, pages)
                 continue
-            self._publish_one(entry.deal, ctx, target, done)
+            todo.append((entry.deal, render_key(entry.deal, ctx)))
+        keys = {loaded.slug: key for loaded, key in todo}
+        misses = [loaded for loaded, key in todo if not self._kept(loaded.slug, key)]
+        for loaded, files in render_many(misses, ctx, workers):
+            self._keep(loaded.slug, keys[loaded.slug], files)
+            self._place(loaded.slug, site_dir / loaded.slug, fresh=True)
+            done.rendered.append(loaded.slug)
+        fresh = set(done.rendered)
+        for loaded, _ in todo:
+            if loaded.slug not in fresh:
+                self._place(loaded.slug, site_dir / loaded.slug, fresh=False)
+                done.reused.append(loaded.slug)
         if self.outcache is not None:
             self.outcache.release()
             if everything and self.shard is None:
@@ -294,32 +370,30 @@ class Pipeline:
         done.seconds = time.perf_counter() - started
         return done
 
-    def _publish_one(self, loaded: LoadedDeal, ctx: BuildContext, target: Path, done: Published) -> None:
-        slug = loaded.slug
-        key = render_key(loaded, ctx)
+    def _kept(self, slug: str, key: str) -> bool:
+        """Whether the output of ``slug`` for ``key`` is kept (on disk, or in memory without a cache folder)."""
         if self.outcache is not None:
-            kept = self.outcache.lookup(slug, key)
-            if kept is not None:
-                done.reused.append(slug)
-                self.allowed.deals[slug] = frozenset(kept.files)
-            else:
-                files = render_deal(loaded, ctx)
-                self.outcache.store(slug, key, files)
-                self.allowed.deals[slug] = frozenset(files)
-                done.rendered.append(slug)
+            return self.outcache.lookup(slug, key) is not None
+        cached = self._memory.get(slug)
+        return cached is not None and cached[0] == key
+
+    def _keep(self, slug: str, key: str, files: dict[str, bytes]) -> None:
+        if self.outcache is not None:
+            self.outcache.store(slug, key, files)
+        else:
+            self._memory[slug] = (key, files)
+
+    def _place(self, slug: str, target: Path, *, fresh: bool) -> None:
+        """Put the kept output of ``slug`` at ``target`` and allow its files."""
+        if self.outcache is not None:
+            self.allowed.deals[slug] = frozenset(self.outcache.entries[slug].files)
             self.outcache.place(slug, target)  # one write per file: cache and site share it
             return
-        cached = self._memory.get(slug)
-        if cached and cached[0] == key:
-            files = cached[1]
-            done.reused.append(slug)
-        else:
-            files = render_deal(loaded, ctx)
-            self._memory[slug] = (key, files)
-            done.rendered.append(slug)
-        shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
+        files = self._memory[slug][1]
         self.allowed.deals[slug] = frozenset(files)
-        _write_tree(target, files)
+        if fresh or not target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)  # no stale files from an earlier render
+            _write_tree(target, files)
 
     def update(
         self,

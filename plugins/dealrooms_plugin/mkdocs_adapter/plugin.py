@@ -188,7 +188,10 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         if not self.config.enabled:
             return
         self.site_dir = Path(config.site_dir)
-        published = self.pipeline.publish(self.site_dir, self.context)
+        # A build renders on every core. Not under serve: its server and watcher threads would be
+        # copied into forked workers, and a preview renders one deal at a time after start-up anyway.
+        workers = 1 if self.is_serve else _cores()
+        published = self.pipeline.publish(self.site_dir, self.context, workers=workers)
         self._report(published)
         if self.is_serve:
             self._write_rep_index(config)
@@ -306,6 +309,11 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
     def _from_deals(self, source: str) -> bool:
         """Whether a collected file lies in the deals folder, as written or through links."""
         return _within(source, self.deals_dir) or _within(os.path.realpath(source), os.path.realpath(self.deals_dir))
+
+
+def _cores() -> int:
+    """The cores this process may use (a CI container may allow fewer than the machine has)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _is_inside(path: Path, folder: Path) -> bool:
