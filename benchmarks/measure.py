@@ -125,8 +125,8 @@ def free_port() -> int:
 class Serve:
     """A real ``mkdocs serve --livereload`` on a free port (like tests/serveutil.py)."""
 
-    def __init__(self, project: Path, env: dict[str, str], startup_timeout: float = 1800):
-        self.port = free_port()
+    def __init__(self, project: Path, env: dict[str, str], startup_timeout: float = 1800, port: int | None = None):
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}/"
         self.log_path = project / "serve.log"
         self.log = open(self.log_path, "w+")
@@ -197,8 +197,25 @@ class EditLatency:
         }
 
 
+def serve_start(project: Path, env: dict[str, str], page: str, port: int) -> dict:
+    """Seconds from starting ``mkdocs serve`` to the first served ``page``, and what the plugin rendered.
+
+    The served site's address is part of every page (and of the render
+    key), so a start reuses the output kept by an earlier one on the same port.
+    """
+    started = time.perf_counter()
+    serve = Serve(project, env, port=port)
+    try:
+        serve.wait_for(page, lambda text: True, timeout=600)
+        seconds = time.perf_counter() - started
+        counts = render_counts(serve.output()) or {}
+    finally:
+        serve.stop()
+    return {"seconds": round(seconds, 3), **counts}
+
+
 def edit_latency(project: Path, env: dict[str, str], deal_file: Path, render: Callable[[str], str],
-                 page: str, edits: int, pause: float = 0.4) -> EditLatency:
+                 page: str, edits: int, pause: float = 0.4, port: int | None = None) -> EditLatency:
     """Save ``deal_file`` with a unique marker ``edits + 1`` times under ``mkdocs serve``.
 
     ``render(marker)`` gives the file's new text (the marker in a milestone
@@ -207,7 +224,7 @@ def edit_latency(project: Path, env: dict[str, str], deal_file: Path, render: Ca
     up (imports, caches) and is reported apart.
     """
     result = EditLatency(load_before=os.getloadavg()[0])
-    serve = Serve(project, env)
+    serve = Serve(project, env, port=port)
     try:
         result.startup_seconds = serve.startup_seconds
         serve.wait_for(page, lambda text: True, timeout=60)

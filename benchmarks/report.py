@@ -95,7 +95,7 @@ def markdown(results: dict) -> str:
     if r:
         lines += ["Ratios at the largest N: " + ", ".join(f"{k} = {v}" for k, v in r.items()), ""]
     if results.get("targets"):
-        lines += ["| target (issue 6) | N | measured | goal | |", "|---|---:|---:|---:|---|"]
+        lines += ["| target (issues 6 and 11) | N | measured | goal | |", "|---|---:|---:|---:|---|"]
         for t in results["targets"]:
             mark = {True: "met", False: "**missed**", None: "n/a"}[t["met"]]
             lines.append(f"| {t['label']} | {t['n']} | {_f(t['value'])} {t['unit']} | {t['direction']} {t['target']:g} {t['unit']} | {mark} |")
@@ -103,8 +103,8 @@ def markdown(results: dict) -> str:
     for key in sorted(results["sizes"], key=int):
         e = results["sizes"][key]
         notes = []
-        for name in ("plain", "incremental"):
-            if "rendered" in e[name]:
+        for name in ("plain", "incremental", "clone"):
+            if "rendered" in e.get(name, {}):
                 notes.append(f"{name}: rendered {e[name]['rendered']}, reused {e[name]['reused']}")
         p = e.get("protected", {})
         if not p.get("available"):
@@ -115,6 +115,12 @@ def markdown(results: dict) -> str:
         if s:
             notes.append(f"serve start-up {s['startup_seconds']} s, warm-up edit {s['warmup_ms']} ms, "
                          f"plugin's own update time median {_f(s['server_ms_median'], 0)} ms")
+            cached = s.get("cached_start")
+            if cached:
+                notes.append(f"serve start-up with output kept {cached['seconds']} s (rendered {cached.get('rendered')}, "
+                             f"reused {cached.get('reused')})")
+        if e.get("clone"):
+            notes.append(f"fresh clone rebuild {e['clone']['seconds']} s")
         loads = _loads(e)
         if loads:
             notes.append(f"1-min load average before the measurements {min(loads):.1f}–{max(loads):.1f} on {m['cores']} cores")

@@ -51,8 +51,10 @@ def test_suite_on_two_deals(tmp_path: Path) -> None:
     assert {"baseline", "plain", "incremental", "protected", "output", "ratios"} <= entry.keys()
     assert {"seconds", "loop_seconds", "peak_rss_mb"} <= entry["baseline"].keys()
     assert {"seconds", "peak_rss_mb", "runs_seconds"} <= entry["plain"].keys()
+    assert (entry["clone"]["rendered"], entry["clone"]["reused"]) == (0, 2)  # a fresh clone reuses every deal
     assert {"per_deal_kb_mean", "per_deal_kb_max", "shared_kb"} <= entry["output"].keys()
     assert entry["output"]["per_deal_kb_mean"] > 0
     assert entry["protected"]["available"] is False  # skipped here
-    assert {t["name"] for t in saved["targets"]} >= {"build_speedup", "peak_rss_mb", "per_deal_kb", "incremental_seconds"}
+    assert {t["name"] for t in saved["targets"]} >= {"build_speedup", "peak_rss_mb", "per_deal_kb", "incremental_seconds",
+                                                 "clone_seconds", "serve_start_seconds"}
     assert "| N |" in (out / "results.md").read_text()

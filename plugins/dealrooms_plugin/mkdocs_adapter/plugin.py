@@ -15,9 +15,11 @@ overlap.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,10 +68,12 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         self.protection: Protection | None = None
         self.deals_dir = Path()
         self.site_dir = Path()
-        self.today = today()
+        # Set by on_config for each build (today() is read there: a bad DEALROOMS_TODAY is a build error).
+        self.today = dt.date.min
         self.thresholds = Thresholds()
         self.stages: tuple[Stage, ...] = ()
-        self.fragment_env = make_env()
+        self.fragment_env: jinja2.Environment | None = None
+        self.theme_env: jinja2.Environment | None = None  # set by on_env
         self.build_time = 0
         self.mkdocs_config: MkDocsConfig | None = None  # of the last build: live edits render with it
         self._last_published = Published()
@@ -99,6 +103,9 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             self.today = today()
             shard_text = self.shard_request or os.environ.get("DEALROOMS_SHARD") or self.config.shard
             shard = parse_shard(shard_text) if shard_text else None
+        except DealroomsError as exc:
+            raise PluginError(str(exc)) from None
+        try:
             self.thresholds = Thresholds.from_options(self.config.health)
             self.stages = stages_from_options(self.config.stages)
         except DealroomsError as exc:
@@ -169,6 +176,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             if template == "sitemap.xml":
                 shared.add("sitemap.xml.gz")
         shared.update(SEARCH_OUTPUTS)
+        self.theme_env = env
         taken = self.pipeline.expect(shared)
         if taken and not self.is_serve:  # checked before MkDocs writes anything
             raise PluginError(collision_message(taken, self.deals_dir))
@@ -250,6 +258,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         build, under :attr:`building`, so it waits for a rebuild MkDocs is
         running and MkDocs' next rebuild waits for it.
         """
+        started = time.perf_counter()
         with self.building:
             writing = functools.partial(self._writing, self.mkdocs_config) if self.live else contextlib.nullcontext
             update = self.pipeline.update(self.site_dir, self.context, touched, writing=writing)
@@ -259,7 +268,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
                     log.error(str(problem))
             self._report(update.published)
             log.info("live update of %s in %.0f ms", ", ".join(update.changes.changed + update.changes.removed),
-                     1000 * update.published.seconds)
+                     1000 * (time.perf_counter() - started))
         return update
 
     # --- helpers ------------------------------------------------------------
@@ -290,7 +299,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
     def _write_rep_index(self, config: MkDocsConfig) -> None:
         body = site_pages.rep_index(self.fragment_env, self.pipeline.catalog, self.today, self.thresholds, self.stages,
                                     self.index_rows)
-        (self.site_dir / "index.html").write_bytes(render_root_page(self.context.shell.env, config, "Deal rooms", body))
+        (self.site_dir / "index.html").write_bytes(render_root_page(self.theme_env, config, "Deal rooms", body))
 
     def _report(self, published: Published) -> None:
         self._last_published = published
