@@ -307,3 +307,27 @@ def test_a_cold_build_renders_in_worker_processes_with_the_same_bytes(project: P
         assert pipeline.check_output(site) == []  # the workers' files are all allowed
     assert outputs[1] == outputs[2]  # sealed (here) and plain deals alike
     assert outputs[2][Path("extra-0/index.html")] == outputs[2][Path("extra-1/index.html")][::-1]
+
+
+def test_a_protected_build_in_worker_processes_seals_every_deal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enough deals for the worker pool: every page still opens with its own password only."""
+    from cryptography.exceptions import InvalidTag
+
+    from buildutil import build_site
+    from protectutil import copy_project, open_page, password_for, set_passwords
+
+    project = copy_project(tmp_path / "project")
+    for name in ("ostara-labs", "pell-and-rook"):
+        text = (project / "dealrooms" / "marlow-vine.yml").read_text(encoding="utf-8")
+        (project / "dealrooms" / f"{name}.yml").write_text(text.replace("Marlow & Vine", name.title()), encoding="utf-8")
+    monkeypatch.chdir(project)
+    passwords = set_passwords(monkeypatch, project, tmp_path / "keys")
+    assert len(passwords) >= 4  # build.PARALLEL_MIN: rendered by the pool
+    site = build_site(project)
+    for slug, password in passwords.items():
+        page = (site / slug / "plan" / "index.html").read_bytes()
+        _, payload = open_page(password, page)
+        assert "Plan" in payload["html"]
+        other = next(s for s in passwords if s != slug)
+        with pytest.raises(InvalidTag):  # another deal's password opens nothing
+            open_page(password_for(other), page)
