@@ -35,11 +35,11 @@ from ..buildlock import BuildLock
 from ..catalog import parse_shard
 from ..errors import DealroomsError
 from ..outputs import stray_message
-from ..plan import Stage, Thresholds, stages_from_options
+from ..plan import Stage, Thresholds
 from ..render import make_env
 from ..today import today
 from . import pages as site_pages
-from .config import DealroomsConfig
+from .config import DealroomsConfig, plugin_settings
 from .live import DealWatcher, LiveReload
 from .protection import Protection
 from .shell import MaterialShell, install_shell, render_root_page, with_policy
@@ -91,25 +91,25 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             return None
         self.building.acquire()  # released by on_post_build or on_build_error
         self._holds_building = True
-        root = Path(os.path.abspath(Path(config.config_file_path).parent))
-        # As written, links not resolved: files are classified by where they sit in the project.
-        self.deals_dir = Path(os.path.abspath(root / self.config.deals_dir))
-        cache_dir = self.cache_dir(config)
+        try:
+            settings = plugin_settings(self.config)  # the typed options, validated when MkDocs loaded them
+        except DealroomsError as exc:
+            raise PluginError(str(exc)) from None
+        root = settings.root
+        self.deals_dir = settings.deals_dir  # as written, links not resolved: see Settings.deals_dir
+        cache_dir = settings.cache_dir
         if not self.is_serve:
             # Before anything else: MkDocs empties the site folder right after on_pre_build.
             self.lock = BuildLock(cache_dir)
             self.lock.acquire(notify=log.info)  # not a warning: --strict would fail after the wait
         try:
             self.today = today()
-            shard_text = self.shard_request or os.environ.get("DEALROOMS_SHARD") or self.config.shard
+            shard_text = self.shard_request or os.environ.get("DEALROOMS_SHARD") or settings.options.shard
             shard = parse_shard(shard_text) if shard_text else None
         except DealroomsError as exc:
             raise PluginError(str(exc)) from None
-        try:
-            self.thresholds = Thresholds.from_options(self.config.health)
-            self.stages = stages_from_options(self.config.stages)
-        except DealroomsError as exc:
-            raise PluginError(f"mkdocs.yml: plugins.dealrooms: {exc}") from None
+        self.thresholds = settings.options.thresholds
+        self.stages = settings.options.sales_stages
         output_cache = PREVIEW_CACHE if self.is_serve else "output"
         if self.pipeline is None or not self.pipeline.serves(self.deals_dir, shard, cache_dir / output_cache):
             self.pipeline = Pipeline(self.deals_dir, project_dir=root, cache_dir=cache_dir, output_cache=output_cache,
@@ -249,7 +249,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
 
     def cache_dir(self, config: MkDocsConfig) -> Path:
         """The project's cache folder (validated deals, finished output, the build lock)."""
-        return Path(os.path.abspath(Path(config.config_file_path).parent / self.config.cache_dir))
+        return plugin_settings(self.config).cache_dir
 
     def live_update(self, touched: set[Path] | None = None) -> Update:
         """Under serve: bring the served site up to date with the deal files ``touched`` (None: look at all).
