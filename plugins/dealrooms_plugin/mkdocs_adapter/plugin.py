@@ -196,9 +196,10 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         if not self.config.enabled:
             return
         self.site_dir = Path(config.site_dir)
-        # A build renders on every core. Not under serve: its server and watcher threads would be
-        # copied into forked workers, and a preview renders one deal at a time after start-up anyway.
-        workers = 1 if self.is_serve else _cores()
+        # Every core, in forked workers. Forking copies only the calling thread, so only while no other
+        # runs: a build has none, `mkdocs serve` none before its server and watcher start (its first
+        # build); its later rebuilds render here.
+        workers = _cores() if not self.is_serve or threading.active_count() == 1 else 1
         published = self.pipeline.publish(self.site_dir, self.context, workers=workers)
         self._report(published)
         if self.is_serve:
