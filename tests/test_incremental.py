@@ -181,6 +181,9 @@ def test_publish_shard_option(project: Path) -> None:
     assert result.exit_code == 0, result.output
     built = {p.name for p in (project / "site").iterdir() if p.is_dir()} & {"kestrel-freight", "halden-health", "marlow-vine"}
     assert built == {s for s in ("kestrel-freight", "halden-health", "marlow-vine") if in_shard(s, (1, 3))}
+    # MkDocs keeps one plugin instance per process: the next build in it is not sharded
+    site = build_site(project)
+    assert {"kestrel-freight", "halden-health", "marlow-vine"} <= {p.name for p in site.iterdir()}
 
 
 def test_serve_edit_rerenders_only_that_deal(project: Path, caplog: pytest.LogCaptureFixture) -> None:
