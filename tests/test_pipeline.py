@@ -331,3 +331,11 @@ def test_a_protected_build_in_worker_processes_seals_every_deal(tmp_path: Path, 
         other = next(s for s in passwords if s != slug)
         with pytest.raises(InvalidTag):  # another deal's password opens nothing
             open_page(password_for(other), page)
+
+
+def test_a_deals_digest_tells_apart_bytes_moved_between_its_files() -> None:
+    """A template and a deal that split the same bytes differently are different inputs."""
+    from dealrooms_plugin.load import sources_digest
+
+    assert sources_digest([b"deal: a", b"b"]) != sources_digest([b"deal: ", b"ab"])
+    assert sources_digest([b"x", b"y"]) == sources_digest([b"x", b"y"])

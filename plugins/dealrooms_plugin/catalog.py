@@ -34,7 +34,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import __version__
 from .errors import InvalidDeal, Problem
-from .load import LoadedDeal, discover_deals, is_deal_name, load_deal, slug_of
+from .load import LoadedDeal, discover_deals, is_deal_name, load_deal, slug_of, sources_digest
 from .model import Deal, TargetOffset
 from .outcache import file_digest
 
@@ -200,7 +200,7 @@ class Catalog:
             deal = Deal.model_validate(record["deal"])  # checked again: the file is data, never trusted
             logo = self._absolute(record["logo"]) if record["logo"] else None
             # The digest names the deal's output (render keys): made from the files, never taken from the record.
-            digest = hashlib.sha256(b"".join(contents)).hexdigest()  # type: ignore[arg-type]
+            digest = sources_digest(contents)  # type: ignore[arg-type]
             loaded = LoadedDeal(record["slug"], path, deal, sources, digest, logo)
         except (KeyError, TypeError, ValueError, ValidationError):
             return None
