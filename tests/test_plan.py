@@ -11,6 +11,7 @@ import pytest
 from dealrooms_plugin.errors import DealroomsError
 from dealrooms_plugin.load import load_deal
 from dealrooms_plugin.model import Deal, TargetOffset, parse_due
+from dealrooms_plugin.options import validate_options
 from dealrooms_plugin.plan import (
     Stage,
     Thresholds,
@@ -18,7 +19,6 @@ from dealrooms_plugin.plan import (
     dependency_cycle,
     resolve_due,
     schedule,
-    stages_from_options,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -286,35 +286,10 @@ def test_health_thresholds() -> None:
 def test_health_uses_the_given_thresholds() -> None:
     today = D(2027, 2, 3)  # 4 days of slip, 1 overdue
     assert schedule(chain_deal(), today).health == "at_risk"
-    lenient = Thresholds.from_options({"at_risk_slip_days": 5, "at_risk_overdue": 2})
+    lenient = Thresholds(at_risk_slip_days=5, at_risk_overdue=2)
     assert schedule(chain_deal(), today, lenient).health == "on_track"
-    strict = Thresholds.from_options({"off_track_slip_days": 3})
+    strict = Thresholds(off_track_slip_days=3)
     assert schedule(chain_deal(), today, strict).health == "off_track"
-
-
-def test_thresholds_from_options() -> None:
-    assert Thresholds.from_options(None) == Thresholds()
-    assert Thresholds.from_options({}) == Thresholds()
-    t = Thresholds.from_options({"at_risk_slip_days": 2, "off_track_overdue": 5})
-    assert (t.at_risk_slip_days, t.off_track_slip_days, t.at_risk_overdue, t.off_track_overdue) == (2, 14, 1, 5)
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"at_risk_slip": 2}, "health.at_risk_slip: unknown option (did you mean 'at_risk_slip_days'?)"),
-        ({"colour": 2}, "health.colour: unknown option (allowed: at_risk_slip_days"),
-        ({"at_risk_slip_days": -1}, "health.at_risk_slip_days: expected a whole number >= 0, found -1"),
-        ({"at_risk_slip_days": "3"}, "health.at_risk_slip_days: expected a whole number >= 0, found '3'"),
-        ({"off_track_overdue": True}, "expected a whole number >= 0, found True"),
-        ({"at_risk_slip_days": 20}, "health.at_risk_slip_days (20) is greater than health.off_track_slip_days (14)"),
-        ([1, 2], "health: expected a mapping"),
-    ],
-)
-def test_bad_thresholds_are_clear_errors(options: Any, message: str) -> None:
-    with pytest.raises(DealroomsError) as info:
-        Thresholds.from_options(options)
-    assert message in str(info.value)
 
 
 # --- stages -------------------------------------------------------------------
@@ -335,41 +310,15 @@ def staged_deal(stage: str, done: set[str]) -> Deal:
     )
 
 
-def test_stages_from_options() -> None:
-    stages = stages_from_options(STAGES)
-    assert stages[1] == Stage("evaluation", ("security", "pilot"), 40.0)
-    assert stages[3] == Stage("closed_won", (), 100.0)
-    assert stages_from_options(None) == ()
-    assert stages_from_options(["a", "b"]) == (Stage("a"), Stage("b"))
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"name": "x"}, "stages: expected a list"),
-        ([{"exit_criteria": []}], "stages[0].name: expected the stage name"),
-        ([{"name": "a"}, {"name": "A"}], "stages[1].name: stage 'A' is listed twice"),
-        ([{"name": "a", "exit_critera": ["x"]}], "stages[0].exit_critera: unknown option (did you mean 'exit_criteria'?)"),
-        ([{"name": "a", "exit_criteria": [1]}], "stages[0].exit_criteria: expected a list of milestone ids"),
-        ([{"name": "a", "probability": 140}], "stages[0].probability: expected a percentage from 0 to 100, found 140"),
-        ([3], "stages[0]: expected a mapping"),
-    ],
-)
-def test_bad_stages_are_clear_errors(options: Any, message: str) -> None:
-    with pytest.raises(DealroomsError) as info:
-        stages_from_options(options)
-    assert message in str(info.value)
-
-
 def test_stage_supported_by_completed_exit_criteria_is_not_flagged() -> None:
-    stages = stages_from_options(STAGES)
+    stages = validate_options({"stages": STAGES}, config_file=Path("mkdocs.yml")).sales_stages
     result = check_stage(staged_deal("negotiation", {"discovery", "security", "pilot"}), stages)
     assert not result.flagged
     assert (result.index, result.probability, result.supported, result.missing) == (2, 80.0, "negotiation", ())
 
 
 def test_stage_ahead_of_its_exit_criteria_is_flagged() -> None:
-    stages = stages_from_options(STAGES)
+    stages = validate_options({"stages": STAGES}, config_file=Path("mkdocs.yml")).sales_stages
     result = check_stage(staged_deal("Negotiation", {"discovery", "security"}), stages)
     assert result.flagged
     assert result.missing == (("evaluation", "pilot"),)
@@ -388,7 +337,7 @@ def test_exit_criteria_missing_from_the_plan_are_named() -> None:
 
 
 def test_unknown_stage_and_no_stages() -> None:
-    stages = stages_from_options(STAGES)
+    stages = validate_options({"stages": STAGES}, config_file=Path("mkdocs.yml")).sales_stages
     unknown = check_stage(staged_deal("haggling", set()), stages)
     assert unknown.message == "unknown stage 'haggling' (stages are: discovery, evaluation, negotiation, closed_won)"
     assert not check_stage(staged_deal("haggling", set()), ()).flagged

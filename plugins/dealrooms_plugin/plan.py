@@ -22,8 +22,7 @@ The model, in the words a rep would use:
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any, Iterable, Literal, Mapping
 
@@ -47,42 +46,6 @@ class Thresholds:
     off_track_slip_days: int = 14
     at_risk_overdue: int = 1
     off_track_overdue: int = 3
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any] | None) -> "Thresholds":
-        """Thresholds from the ``health:`` plugin option; missing keys keep their defaults.
-
-        Raises :class:`DealroomsError` naming the option for unknown keys,
-        values that are not whole numbers >= 0, and an ``at_risk`` value
-        greater than its ``off_track`` counterpart.
-        """
-        if options is None:
-            return cls()
-        if not isinstance(options, Mapping):
-            raise DealroomsError(
-                f"health: expected a mapping such as {{at_risk_slip_days: 1, off_track_slip_days: 14}}, "
-                f"found {type(options).__name__}"
-            )
-        known = [f.name for f in fields(cls)]
-        values: dict[str, int] = {}
-        for key, value in options.items():
-            if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(known)}"
-                raise DealroomsError(f"health.{key}: unknown option ({hint})")
-            # bool is an int in Python; 'yes' in YAML is never a sensible threshold.
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise DealroomsError(f"health.{key}: expected a whole number >= 0, found {value!r}")
-            values[key] = value
-        thresholds = cls(**values)
-        for what in ("slip_days", "overdue"):
-            at_risk, off_track = getattr(thresholds, f"at_risk_{what}"), getattr(thresholds, f"off_track_{what}")
-            if at_risk > off_track:
-                raise DealroomsError(
-                    f"health.at_risk_{what} ({at_risk}) is greater than health.off_track_{what} ({off_track}); "
-                    "a deal must be at risk before it is off track"
-                )
-        return thresholds
 
     def health(self, slip_days: int, overdue: int) -> Health:
         """The health label for a slip (days) and a number of overdue milestones."""
@@ -390,51 +353,6 @@ class StageCheck:
 def _stage_key(name: str) -> str:
     # deal.stage is free text: "Negotiation", "negotiation" and "closed won" match the configured names.
     return name.strip().lower().replace(" ", "_").replace("-", "_")
-
-
-def stages_from_options(options: Any) -> tuple[Stage, ...]:
-    """Stages from the ``stages:`` plugin option, validated.
-
-    Each entry is ``{name, exit_criteria: [milestone ids], probability}``
-    (a bare name is a stage without criteria); ``probability`` is a
-    percentage (0-100). Raises :class:`DealroomsError` naming the entry.
-    """
-    if options is None:
-        return ()
-    if not isinstance(options, (list, tuple)):
-        raise DealroomsError("stages: expected a list of {name, exit_criteria, probability} entries")
-    stages: list[Stage] = []
-    seen: set[str] = set()
-    allowed = ("name", "exit_criteria", "probability")
-    for i, entry in enumerate(options):
-        where = f"stages[{i}]"
-        if isinstance(entry, str):
-            entry = {"name": entry}
-        if not isinstance(entry, dict):
-            raise DealroomsError(f"{where}: expected a mapping with name, exit_criteria and probability")
-        for key in entry:
-            if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
-                raise DealroomsError(f"{where}.{key}: unknown option ({hint})")
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise DealroomsError(f"{where}.name: expected the stage name, e.g. evaluation")
-        if _stage_key(name) in seen:
-            raise DealroomsError(f"{where}.name: stage {name!r} is listed twice")
-        seen.add(_stage_key(name))
-        criteria = entry.get("exit_criteria") or []
-        if isinstance(criteria, str):
-            criteria = [criteria]
-        if not isinstance(criteria, list) or not all(isinstance(c, str) and c for c in criteria):
-            raise DealroomsError(f"{where}.exit_criteria: expected a list of milestone ids, e.g. [security-review]")
-        probability = entry.get("probability")
-        if probability is not None and (
-            isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 <= probability <= 100
-        ):
-            raise DealroomsError(f"{where}.probability: expected a percentage from 0 to 100, found {probability!r}")
-        stages.append(Stage(name.strip(), tuple(criteria), None if probability is None else float(probability)))
-    return tuple(stages)
 
 
 def check_stage(deal: Deal, stages: tuple[Stage, ...]) -> StageCheck:

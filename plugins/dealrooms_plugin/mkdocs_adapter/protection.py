@@ -22,7 +22,6 @@ from mkdocs.structure.files import File
 from .. import passwords
 from ..catalog import Catalog
 from ..errors import DealroomsError, display_path
-from ..logos import check_logo
 from ..keys import DealKey, KeyCache, deal_keys
 from ..protect import DEFAULT_COLOR, Brand, UnlockPage, seal_deal
 
@@ -95,11 +94,8 @@ class Protection:
         brand_file = None
         logo = None
         if options.brand_logo:
-            source = root / options.brand_logo  # as written: a link leaving the project is refused, not followed
-            problems = check_logo(source, project_dir=root, shown=options.brand_logo)
-            if problems:
-                raise PluginError("\n".join(f"mkdocs.yml: plugins.dealrooms.brand_logo: {p.message}"
-                                            + (f" (hint: {p.hint})" if p.hint else "") for p in problems))
+            # As written: the options model checked it like a deal logo (type, content, no link leaving the project).
+            source = root / options.brand_logo
             logo = f"assets/dealrooms/brand{source.suffix.lower()}"
             brand_file = (logo, source)
         try:
