@@ -227,3 +227,56 @@ def _edit_under_serve(project, config, plugin, caplog) -> None:
     assert "rendered 1 deal(s), reused 0 unchanged" in lines[-1]  # only the changed deal was touched
     assert server._visible_epoch == server._wanted_epoch > 0  # browsers told to reload
     assert "Integration design sign-off" in (Path(config.site_dir) / "halden-health" / "index.html").read_text()
+
+
+# One `mkdocs serve` start's build, in a new process like a real start (only the cache folder carries over),
+# counting what it renders and which deals it schedules (pages and the rep's index rows).
+PREVIEW_START = """
+import json, sys
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+import dealrooms_plugin.build as engine
+import dealrooms_plugin.status as status
+
+scheduled = []
+
+def counting(real):
+    def schedule(deal, *args, **kwargs):
+        scheduled.append(deal.deal.buyer.name)
+        return real(deal, *args, **kwargs)
+    return schedule
+
+engine.schedule = counting(engine.schedule)
+status.schedule = counting(status.schedule)
+config = load_config("mkdocs.yml", site_dir=sys.argv[1])  # serve builds into a new temporary folder
+plugin = config.plugins["dealrooms"]
+plugin.on_startup(command="serve", dirty=False)
+build(config)
+published = plugin.last_build.published
+print(json.dumps({"rendered": published.rendered, "reused": len(published.reused), "scheduled": scheduled}))
+"""
+
+
+def test_a_preview_started_from_kept_output_renders_and_schedules_nothing(project: Path, tmp_path: Path) -> None:
+    """A new `mkdocs serve` over kept output renders no deal and schedules none (the rep's index rows are kept
+    too); a deal changed since renders again and its row shows the change."""
+    set_plugin_options(project, protect=False)
+
+    def start(n: int) -> tuple[dict, str]:
+        site = tmp_path / f"serve-{n}"
+        result = subprocess.run([sys.executable, "-c", PREVIEW_START, str(site)], cwd=project,
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1]), (site / "index.html").read_text(encoding="utf-8")
+
+    first, _ = start(1)
+    assert len(first["rendered"]) == 3 and first["scheduled"]  # a cold preview renders and schedules every deal
+    second, index = start(2)
+    assert (second["rendered"], second["reused"], second["scheduled"]) == ([], 3, [])
+    assert "Kestrel Freight" in index and "Halden Health" in index  # the kept rows, in the index
+    deal = project / "dealrooms" / "kestrel-freight.yml"
+    deal.write_text(deal.read_text().replace("name: Kestrel Freight,", "name: Kestrel Freight Group,"))
+    third, index = start(3)
+    assert third["rendered"] == ["kestrel-freight"] and third["reused"] == 2
+    assert set(third["scheduled"]) == {"Kestrel Freight Group"}  # its pages and its row, nothing else
+    assert "Kestrel Freight Group" in index

@@ -119,3 +119,23 @@ def test_cache_folders_are_private_and_the_manifest_is_0600(tmp_path: Path) -> N
     assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "cache" / "deals").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "cache" / "manifest.json").stat().st_mode) == 0o600
+
+
+def test_an_index_row_is_kept_for_its_key_only_and_read_back_as_data(tmp_path: Path) -> None:
+    cache = OutputCache(tmp_path / "cache")
+    cache.store("deal", "k1", {"index.html": b"<p>hi</p>"})
+    cache.keep_row("deal", "k1", ((2, 1, 0, "deal"), "<tr><td>Deal</td></tr>"))
+    cache.keep_row("deal", "k0", ((9,), "<tr>stale</tr>"))  # not the kept output's key: ignored
+    cache.save()
+
+    again = OutputCache(tmp_path / "cache")  # a new process
+    assert again.row("deal", "k1") == ((2, 1, 0, "deal"), "<tr><td>Deal</td></tr>")  # a tuple again: sortable
+    assert again.row("deal", "k2") is None
+    again.store("deal", "k2", {"index.html": b"<p>new</p>"})  # output for a new key starts without a row
+    assert again.row("deal", "k2") is None
+
+    manifest = tmp_path / "cache" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["deals"]["deal"]["row"] = [[{"__class__": "os.system"}], "<tr></tr>"]  # not a sort key: the manifest is void
+    manifest.write_text(json.dumps(data))
+    assert OutputCache(tmp_path / "cache").entries == {}

@@ -43,7 +43,7 @@ from .catalog import Catalog, Changes
 from .errors import Problem
 from .load import LoadedDeal
 from .passwords import Access
-from .outcache import OutputCache
+from .outcache import OutputCache, Row
 from .outputs import AllowedOutputs, settle
 from .plan import Stage, Thresholds, schedule
 from .render import RenderedPage, render_pages
@@ -287,6 +287,9 @@ class Pipeline:
         self.output_dir = Path(cache_dir) / output_cache if cache_dir else None
         self.outcache = OutputCache(self.output_dir) if self.output_dir else None
         self._memory: dict[str, tuple[str, dict[str, bytes]]] = {}  # without a cache folder: slug -> (key, files)
+        self._rows: dict[str, tuple[str, Row]] = {}  # without a cache folder: slug -> (key, index row)
+        self.keys: dict[str, str] = {}
+        """The render key of each deal's output in the last :meth:`publish` (what its index row is kept by)."""
         self.allowed = AllowedOutputs()
 
     def serves(self, deals_dir: Path, shard: tuple[int, int] | None, output_dir: Path | None) -> bool:
@@ -308,6 +311,8 @@ class Pipeline:
         changes = self.catalog.refresh(touched)
         for slug in changes.changed + changes.removed:
             self._memory.pop(slug, None)
+            self.keys.pop(slug, None)
+            self._rows.pop(slug, None)
         if changes:
             self.catalog.save()
         return changes
@@ -342,6 +347,7 @@ class Pipeline:
             if self.allowed.collisions([slug]):  # never replace a shared folder (builds refuse such deals earlier)
                 done.refused.append(slug)
                 continue
+            self.keys.pop(slug, None)
             if entry.deal is None:
                 done.failed.append(slug)
                 target = site_dir / slug
@@ -352,6 +358,7 @@ class Pipeline:
                 continue
             todo.append((entry.deal, render_key(entry.deal, ctx)))
         keys = {loaded.slug: key for loaded, key in todo}
+        self.keys.update(keys)
         misses = [loaded for loaded, key in todo if not self._kept(loaded.slug, key)]
         for loaded, files in render_many(misses, ctx, workers):
             self._keep(loaded.slug, keys[loaded.slug], files)
@@ -369,6 +376,34 @@ class Pipeline:
             self.outcache.save()
         done.seconds = time.perf_counter() - started
         return done
+
+    def kept_row(self, slug: str) -> Row | None:
+        """The index row kept for the output :meth:`publish` last placed for ``slug``, if any.
+
+        A row is kept under the deal's render key, which already names
+        everything a row shows (the deal's contents, the day, thresholds,
+        stages, templates), so a kept row is never stale.
+        """
+        key = self.keys.get(slug)
+        if key is None:
+            return None
+        if self.outcache is not None:
+            return self.outcache.row(slug, key)
+        kept = self._rows.get(slug)
+        return kept[1] if kept is not None and kept[0] == key else None
+
+    def keep_rows(self, rows: Mapping[str, Row]) -> None:
+        """Keep these deals' index rows next to their output (on disk: the next preview schedules none of them)."""
+        for slug, row in rows.items():
+            key = self.keys.get(slug)
+            if key is None:
+                continue  # not published (refused): nothing to keep the row next to
+            if self.outcache is not None:
+                self.outcache.keep_row(slug, key, row)
+            else:
+                self._rows[slug] = (key, row)
+        if self.outcache is not None:
+            self.outcache.save()
 
     def _kept(self, slug: str, key: str) -> bool:
         """Whether the output of ``slug`` for ``key`` is kept (on disk, or in memory without a cache folder)."""

@@ -22,6 +22,11 @@ manifest is never mistaken for the output of another key; folders no manifest
 entry names are removed. The manifest is parsed as data and checked: a path
 in it that would leave the deal's folder makes the whole manifest count as
 empty.
+
+Next to each deal's files, the manifest may keep the deal's line in the
+preview's index of deals (:data:`Row`), under the same key: a preview that
+starts from kept output then schedules no deal at all. It is as trusted as the
+kept pages beside it (same private folder), and checked as data all the same.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -51,10 +56,14 @@ def file_digest(path: Path) -> str | None:
         return None
 
 
+Row = tuple[tuple[int | str, ...], str]  # a deal's line in the preview's index: (sort key, HTML)
+
+
 @dataclass(frozen=True)
 class CachedDeal:
     key: str
     files: tuple[str, ...]  # paths inside the deal's output
+    row: Row | None = None  # kept for the same key as the files (see :meth:`OutputCache.keep_row`)
 
 
 class OutputCache:
@@ -79,6 +88,18 @@ class OutputCache:
         if not all((self._folder(slug, key) / f).is_file() for f in entry.files):
             return None
         return entry
+
+    def row(self, slug: str, key: str) -> Row | None:
+        """The kept index line of ``slug`` if it was made for ``key``."""
+        entry = self.entries.get(slug)
+        return entry.row if entry is not None and entry.key == key else None
+
+    def keep_row(self, slug: str, key: str, row: Row) -> None:
+        """Keep the index line of ``slug`` next to its output for ``key`` (ignored when that output is not kept)."""
+        entry = self.entries.get(slug)
+        if entry is not None and entry.key == key and entry.row != row:
+            self.entries[slug] = replace(entry, row=(tuple(row[0]), row[1]))
+            self._dirty = True
 
     def store(self, slug: str, key: str, files: dict[str, bytes]) -> None:
         """Keep a freshly rendered deal's output (written to a new folder, then swapped in)."""
@@ -179,7 +200,8 @@ class OutputCache:
         data = {
             "format": FORMAT,
             "deals": {
-                slug: {"key": e.key, "files": list(e.files)} for slug, e in sorted(self.entries.items())
+                slug: {"key": e.key, "files": list(e.files), **({"row": [list(e.row[0]), e.row[1]]} if e.row else {})}
+                for slug, e in sorted(self.entries.items())
             },
         }
         temporary = self.root / f".{MANIFEST}.{os.getpid()}.tmp"
@@ -208,7 +230,17 @@ def _entry(slug: str, data: dict) -> CachedDeal:
         raise ValueError(f"bad manifest entry {slug!r}")
     if not (isinstance(files, list) and all(isinstance(f, str) and _safe(f) for f in files)):
         raise ValueError(f"bad files of {slug!r}")
-    return CachedDeal(key, tuple(files))
+    return CachedDeal(key, tuple(files), _row(slug, data.get("row")))
+
+
+def _row(slug: str, data: object) -> Row | None:
+    """A kept index line, checked: a sort key of numbers and text, and the line's HTML."""
+    if data is None:
+        return None
+    if not (isinstance(data, list) and len(data) == 2 and isinstance(data[0], list) and isinstance(data[1], str)
+            and all(type(part) in (int, str) for part in data[0])):  # bool is no sort key part
+        raise ValueError(f"bad index row of {slug!r}")
+    return tuple(data[0]), data[1]
 
 
 def _safe(relative: str) -> bool:

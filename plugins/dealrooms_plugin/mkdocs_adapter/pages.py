@@ -9,8 +9,9 @@ import jinja2
 from markupsafe import Markup
 from mkdocs.config.defaults import MkDocsConfig
 
-from ..catalog import Catalog
+from ..build import Pipeline
 from ..errors import Problem
+from ..outcache import Row
 from ..plan import Stage, Thresholds
 from ..render import PAGES, PageSpec, RenderedPage
 from ..status import StatusRow, status_row
@@ -34,43 +35,40 @@ def public_index() -> str:
     return PUBLIC_INDEX
 
 
-RowCache = dict[str, tuple[tuple[object, ...], tuple[object, ...], Markup]]  # slug -> (key, sort key, row HTML)
-
-
 def rep_index(
     env: jinja2.Environment,
-    catalog: Catalog,
+    pipeline: Pipeline,
     today: dt.date,
     thresholds: Thresholds,
     stages: tuple[Stage, ...],
-    cache: RowCache | None = None,
 ) -> str:
     """The rep's index of every deal (an HTML body), shown only under ``mkdocs serve``.
 
-    ``cache`` keeps each deal's row HTML and sort key by the deal's input
-    digest: a save recomputes one row, and the rest is a sort and a join.
+    Call it after :meth:`Pipeline.publish`: each deal's row (its HTML and
+    sort key) is kept with the deal's output, under its render key, so a save
+    recomputes one row, a preview started from kept output computes none, and
+    the rest is a sort and a join.
     """
-    cache = {} if cache is None else cache
     row_template = env.get_template("dealrooms/rep_index_row.html")
-    context = (today, thresholds, stages)
-    entries = []
+    catalog = pipeline.catalog
+    rows: list[Row] = []
+    fresh: dict[str, Row] = {}
     for slug, entry in catalog.entries.items():
         if entry.deal is None:
             continue
-        key = (entry.deal.digest, context)
-        cached = cache.get(slug)
-        if not (cached and cached[0] == key):
-            row = status_row(slug, entry.deal.deal, today, thresholds, stages)
-            cached = cache[slug] = (key, row.sort_key(), Markup(row_template.render(row=row)))
-        entries.append(cached)
-    for slug in set(cache) - set(catalog.entries):
-        del cache[slug]
-    entries.sort(key=lambda cached: cached[1])
+        row = pipeline.kept_row(slug)
+        if row is None:
+            status = status_row(slug, entry.deal.deal, today, thresholds, stages)
+            row = fresh[slug] = (status.sort_key(), row_template.render(row=status))
+        rows.append(row)
+    if fresh:
+        pipeline.keep_rows(fresh)
+    rows.sort(key=lambda row: row[0])
     invalid = [StatusRow(slug, False, problems=tuple(str(p) for p in ps)) for slug, ps in catalog.problems.items()]
     return env.get_template("dealrooms/rep_index.html").render(
-        count=len(entries) + len(invalid),
+        count=len(rows) + len(invalid),
         invalid=invalid,
-        rows_html=Markup("".join(cached[2] for cached in entries)),
+        rows_html=Markup("".join(html for _, html in rows)),  # rendered by the autoescaping row template
         today=today,
     )
 

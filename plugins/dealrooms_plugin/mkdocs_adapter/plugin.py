@@ -77,7 +77,6 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         self.build_time = 0
         self.mkdocs_config: MkDocsConfig | None = None  # of the last build: live edits render with it
         self._last_published = Published()
-        self.index_rows: site_pages.RowCache = {}
         self.live: LiveReload | None = None
         self.watcher: DealWatcher | None = None
 
@@ -298,8 +297,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             self._write_rep_index(config)
 
     def _write_rep_index(self, config: MkDocsConfig) -> None:
-        body = site_pages.rep_index(self.fragment_env, self.pipeline.catalog, self.today, self.thresholds, self.stages,
-                                    self.index_rows)
+        body = site_pages.rep_index(self.fragment_env, self.pipeline, self.today, self.thresholds, self.stages)
         (self.site_dir / "index.html").write_bytes(render_root_page(self.theme_env, config, "Deal rooms", body))
 
     def _report(self, published: Published) -> None:
