@@ -85,7 +85,8 @@ class OutputCache:
         entry = self.entries.get(slug)
         if entry is None or entry.key != key:
             return None
-        if not all((self._folder(slug, key) / f).is_file() for f in entry.files):
+        folder = os.fspath(self._folder(slug, key))  # plain strings: a preview start checks every kept file
+        if not all(os.path.isfile(os.path.join(folder, f)) for f in entry.files):
             return None
         return entry
 
@@ -121,17 +122,21 @@ class OutputCache:
     def link_into(self, slug: str, target: Path) -> int:
         """Hard-link (or copy) the cached output of ``slug`` into ``target``; return the file count."""
         entry = self.entries[slug]
-        source = self._folder(slug, entry.key)
-        made: set[Path] = set()
+        # Plain strings, not Path objects: a preview start links some ten thousand files, and making a
+        # Path for each was a fifth of the time spent here (profiled at 1,000 deals).
+        source, root = os.fspath(self._folder(slug, entry.key)), os.fspath(target)
+        made: set[str] = set()
         for relative in entry.files:
-            destination = target / relative
-            if destination.parent not in made:
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                made.add(destination.parent)
+            destination = os.path.join(root, relative)
+            parent = os.path.dirname(destination)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            kept = os.path.join(source, relative)
             try:
-                os.link(source / relative, destination)
+                os.link(kept, destination)
             except OSError:  # another file system, or links not allowed
-                shutil.copyfile(source / relative, destination)
+                shutil.copyfile(kept, destination)
         return len(entry.files)
 
     def hold(self, site_dir: Path, slugs: Iterable[str]) -> None:
