@@ -339,3 +339,20 @@ def test_a_deals_digest_tells_apart_bytes_moved_between_its_files() -> None:
 
     assert sources_digest([b"deal: a", b"b"]) != sources_digest([b"deal: ", b"ab"])
     assert sources_digest([b"x", b"y"]) == sources_digest([b"x", b"y"])
+
+
+def test_a_live_edit_leaves_the_cache_files_to_save_so_its_cost_stays_flat(project: Path, tmp_path: Path) -> None:
+    """Rewriting the whole catalog and manifest on every save grows with the deals: edits defer it to save()."""
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    pipeline, _ = publish_all(project, cache, site)
+    catalog, manifest = cache / "catalog.json", cache / "output" / "manifest.json"
+    before = (catalog.read_bytes(), manifest.read_bytes())
+    deal = project / "dealrooms" / "halden-health.yml"
+    deal.write_text(deal.read_text().replace("Integration design review", "Integration design sign-off"))
+    assert pipeline.update(site, context(), {deal}).published.rendered == ["halden-health"]
+    assert (catalog.read_bytes(), manifest.read_bytes()) == before  # nothing rewritten during the edit
+
+    pipeline.save()  # what a preview does on exit
+    assert catalog.read_bytes() != before[0] and manifest.read_bytes() != before[1]
+    _, next_start = publish_all(project, cache, site)
+    assert next_start.rendered == [] and sorted(next_start.reused) == list(SLUGS)

@@ -291,6 +291,10 @@ class Pipeline:
         self.keys: dict[str, str] = {}
         """The render key of each deal's output in the last :meth:`publish` (what its index row is kept by)."""
         self.allowed = AllowedOutputs()
+        # A live edit leaves the cache files to be written later (see update): rewriting the
+        # whole catalog and manifest on every save would make an edit cost grow with the deals.
+        self._deferring = False
+        self._unsaved: set[str] = set()
 
     def serves(self, deals_dir: Path, shard: tuple[int, int] | None, output_dir: Path | None) -> bool:
         """Whether this pipeline is the one for these deals and output cache (else the adapter makes a new one)."""
@@ -314,7 +318,7 @@ class Pipeline:
             self.keys.pop(slug, None)
             self._rows.pop(slug, None)
         if changes:
-            self.catalog.save()
+            self._persist("catalog")
         return changes
 
     def expect(self, shared: Iterable[str] = ()) -> list[str]:
@@ -373,7 +377,7 @@ class Pipeline:
             self.outcache.release()
             if everything and self.shard is None:
                 self.outcache.forget_others(set(self.catalog.entries))
-            self.outcache.save()
+            self._persist("output")
         done.seconds = time.perf_counter() - started
         return done
 
@@ -403,7 +407,7 @@ class Pipeline:
             else:
                 self._rows[slug] = (key, row)
         if self.outcache is not None:
-            self.outcache.save()
+            self._persist("output")
 
     def _kept(self, slug: str, key: str) -> bool:
         """Whether the output of ``slug`` for ``key`` is kept (on disk, or in memory without a cache folder)."""
@@ -443,15 +447,34 @@ class Pipeline:
         ``writing`` wraps the writes (a preview server holds page requests
         meanwhile); reading and validating happen before it.
         """
-        changes = self.refresh(touched)
-        if not changes:
-            return Update(changes, Published())
-        with writing():
-            for slug in changes.removed:
-                shutil.rmtree(Path(site_dir) / slug, ignore_errors=True)
-                self.allowed.deals.pop(slug, None)
-            published = self.publish(site_dir, ctx, changes.changed)
-        return Update(changes, published)
+        self._deferring = True  # written by the next build or save(), not on every edit
+        try:
+            changes = self.refresh(touched)
+            if not changes:
+                return Update(changes, Published())
+            with writing():
+                for slug in changes.removed:
+                    shutil.rmtree(Path(site_dir) / slug, ignore_errors=True)
+                    self.allowed.deals.pop(slug, None)
+                published = self.publish(site_dir, ctx, changes.changed)
+            return Update(changes, published)
+        finally:
+            self._deferring = False
+
+    def save(self) -> None:
+        """Write what live edits left unwritten (the catalog, the output manifest); a preview calls it on exit."""
+        self._persist()
+
+    def _persist(self, *parts: str) -> None:
+        """Write these caches now, or later while a live edit runs; anything left over goes along."""
+        self._unsaved.update(parts)
+        if self._deferring:
+            return
+        if "catalog" in self._unsaved:
+            self.catalog.save()
+        if "output" in self._unsaved and self.outcache is not None:
+            self.outcache.save()
+        self._unsaved.clear()
 
     def check_output(self, site_dir: Path, *, when: float | None = None) -> list[str]:
         """Remove from ``site_dir`` every file this build did not produce; return their paths.

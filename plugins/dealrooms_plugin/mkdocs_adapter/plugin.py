@@ -246,6 +246,13 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         if self.watcher is not None:
             self.watcher.stop()
         self._release()
+        # What live edits left for later, so the next start reuses it; never wait long on a build
+        # that was interrupted (its lock may be held by this very thread).
+        if self.pipeline is not None and self.building.acquire(timeout=5):
+            try:
+                self.pipeline.save()
+            finally:
+                self.building.release()
 
     def cache_dir(self, config: MkDocsConfig) -> Path:
         """The project's cache folder (validated deals, finished output, the build lock)."""
