@@ -107,6 +107,18 @@ def test_content_signature_ignores_times_and_places(tmp_path: Path) -> None:
     assert content_signature([second], "palette: indigo") != signature
 
 
+
+def test_content_signature_ignores_compiled_bytecode(tmp_path: Path) -> None:
+    """__pycache__ differs per checkout (it embeds source times): a fresh clone must reuse every deal."""
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "render.py").write_text("X = 1\n")
+    signature = content_signature([package])
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "render.cpython-311.pyc").write_bytes(b"\x00compiled at some time")
+    assert content_signature([package]) == signature
+
+
 def publish_all(project: Path, cache: Path, site: Path, ctx: BuildContext | None = None):  # type: ignore[no-untyped-def]
     """One build as a new process would run it: a new pipeline over the same cache folder."""
     pipeline = Pipeline(project / "dealrooms", project_dir=project, cache_dir=cache)

@@ -118,12 +118,14 @@ def content_signature(roots: Iterable[Path], *settings: str) -> str:
     """
     digest = hashlib.sha256()
     for root in roots:
-        for dirpath, dirnames, names in sorted(os.walk(root)):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(names):
-                path = Path(dirpath) / name
-                digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
+        found: list[str] = []
+        for dirpath, dirnames, names in os.walk(root):
+            # Pruned while walking: compiled bytecode embeds source times and differs per checkout.
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            found.extend(Path(dirpath, name).relative_to(root).as_posix() for name in names)
+        for relative in sorted(found):
+            digest.update(f"{relative}\0".encode())
+            digest.update(hashlib.sha256((Path(root) / relative).read_bytes()).digest())
         digest.update(b"\1")
     for setting in settings:
         digest.update(setting.encode("utf-8") + b"\0")
