@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -109,16 +110,26 @@ def password(slug: str, rotate: bool, set_password: bool, config_file: Path) -> 
 
 
 @main.command()
+@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
 @click.option("--zip", "make_zips", is_flag=True, help="Also write one <slug>.zip per deal (deal + shared assets).")
 @click.option("--zip-dir", type=click.Path(path_type=Path), help="Where the zips go (default: dist/ beside mkdocs.yml).")
 @click.option("--shard", metavar="K/N", callback=lambda ctx, param, value: _check_shard(value),
-              help="Build only the K-th of N deterministic subsets of deals (spread thousands over CI runners).")
+              help="Build only the K-th of N deterministic subsets of deals (spread thousands over CI runners); "
+                   "not with SLUGs.")
 @CONFIG_OPTION
-def publish(make_zips: bool, zip_dir: Path | None, shard: str | None, config_file: Path) -> None:
-    """Build every deal into a fresh folder and swap it into site_dir atomically."""
+def publish(slugs: tuple[str, ...], make_zips: bool, zip_dir: Path | None, shard: str | None, config_file: Path) -> None:
+    """Build every deal into a fresh folder and swap it into site_dir atomically.
+
+    With SLUGs, publish only those deals: each one's folder (and zip) is
+    replaced whole, and the other deals in site_dir are left exactly as they
+    are. Every deal is still checked, as for a full publish.
+    """
     from .mkdocs_adapter.publish import format_report, publish as run_publish
 
-    report = run_publish(config_file, make_zips=make_zips, zip_dir=zip_dir, shard=shard)
+    if slugs and shard:
+        raise click.UsageError("--shard and deal names do not go together: a shard publishes its share of every "
+                               "deal, deal names publish just those; use one or the other")
+    report = run_publish(config_file, make_zips=make_zips, zip_dir=zip_dir, shard=shard, only=slugs)
     for warning in report.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     click.echo(format_report(report))
@@ -127,30 +138,58 @@ def publish(make_zips: bool, zip_dir: Path | None, shard: str | None, config_fil
 @main.command()
 @CONFIG_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--due-within", metavar="PERIOD", help="List milestones due within PERIOD (e.g. 7d, 2w) or overdue, with owners.")
-def status(config_file: Path, as_json: bool, due_within: str | None) -> None:
-    """Every deal at a glance (the ones that need attention first), or reminders with --due-within."""
+@click.option("--due-within", metavar="PERIOD",
+              help="List milestones due within PERIOD (e.g. 7d, 2w) or overdue, with owners, and the meetings in that period.")
+@click.option("--since", metavar="YYYY-MM-DD", callback=lambda ctx, param, value: _since_date(value),
+              help="What changed in each deal's plan since that day (from the deal files' git history).")
+def status(config_file: Path, as_json: bool, due_within: str | None, since: dt.date | None) -> None:
+    """Every deal at a glance (the ones that need attention first), reminders with --due-within, changes with --since."""
+    from .history import deal_history
     from .load import load_deals
-    from .status import format_reminders, format_table, parse_window, reminders, status_rows
+    from .status import (
+        changes_since, format_changes, format_reminders, format_table, meeting_reminders, parse_window, reminders,
+        reminders_json, status_rows,
+    )
     from .today import today
 
+    if since is not None and due_within is not None:
+        raise click.UsageError("--since and --due-within are two different lists; use one at a time")
     settings = read_settings(config_file)
     thresholds, stages = settings.options.thresholds, settings.options.sales_stages
     result = load_deals(settings.deals_dir, project_dir=settings.root)
     day = today()
     if due_within is not None:
         days = parse_window(due_within)
-        items = reminders(result.deals, day, days, thresholds)
-        click.echo(json.dumps([r.to_json() for r in items], indent=2, ensure_ascii=False) if as_json
-                   else format_reminders(items, days))
+        items, meetings = reminders(result.deals, day, days, thresholds), meeting_reminders(result.deals, day, days)
+        click.echo(json.dumps(reminders_json(items, meetings), indent=2, ensure_ascii=False) if as_json
+                   else format_reminders(items, days, meetings))
         return
-    rows = status_rows(result.deals, day, thresholds, stages, problems=result.problems)
-    if as_json:
-        click.echo(json.dumps([row.to_json() for row in rows], indent=2, ensure_ascii=False))
+    if since is not None:
+        histories = {
+            slug: deal_history(loaded.path, today=day, deals_dir=settings.deals_dir, project_dir=settings.root)
+            for slug, loaded in result.deals.items()
+        }
+        found = changes_since(result.deals, histories, since)
+        click.echo(json.dumps([d.to_json() for d in found], indent=2, ensure_ascii=False) if as_json
+                   else format_changes(found, since))
     else:
-        click.echo(format_table(rows) if rows else f"No deals in {display_path(settings.deals_dir)}.")
+        rows = status_rows(result.deals, day, thresholds, stages, problems=result.problems)
+        if as_json:
+            click.echo(json.dumps([row.to_json() for row in rows], indent=2, ensure_ascii=False))
+        else:
+            click.echo(format_table(rows) if rows else f"No deals in {display_path(settings.deals_dir)}.")
     if result.problems:
         click.secho(f"{len(result.problems)} invalid deal(s): run `dealrooms check` for the details", fg="red", err=True)
+
+
+def _since_date(value: str | None) -> dt.date | None:
+    """``--since``: a date as YYYY-MM-DD."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-11-01", param_hint="--since") from None
 
 
 @main.command()
