@@ -155,7 +155,8 @@ def test_bad_offset_in_a_template_is_reported_against_the_template(deals: Path) 
     deal_file = write(deals / "a.yml", "extends: base\n" + DEAL_HEAD)
     assert problems_of(deal_file, deals) == [
         "deals/_templates/base.yml:8: milestones[1].due: bad offset 'target-6x'; expected target-30d, target-6w, "
-        "target+2w or target-10bd (d = days, w = weeks, bd = business days)"
+        "target+2w or target-10bd (d = days, w = weeks, bd = business days); step 'security' of template 'base', "
+        "merged into deals/a.yml"
     ]
 
 
@@ -170,14 +171,16 @@ def test_unknown_after_in_a_template_points_at_the_template(deals: Path) -> None
     write(deals / "_templates" / "base.yml", BASE.replace("after: [security]", "after: [securty]"))
     deal_file = write(deals / "a.yml", "extends: base\n" + DEAL_HEAD)
     assert problems_of(deal_file, deals) == [
-        "deals/_templates/base.yml:10: milestones[2].after[0]: unknown milestone 'securty' (hint: did you mean 'security'?)"
+        "deals/_templates/base.yml:10: milestones[2].after[0]: unknown milestone 'securty'; step 'legal' of template "
+        "'base', merged into deals/a.yml (hint: did you mean 'security'?)"
     ]
 
 
 def test_unknown_after_in_a_deal_points_at_the_deal(deals: Path) -> None:
     deal_file = write(deals / "a.yml", "extends: base\n" + DEAL_HEAD + "milestones:\n  - {id: legal, after: [pilot]}\n")
     assert problems_of(deal_file, deals) == [
-        "deals/a.yml:8: milestones[2].after[0]: unknown milestone 'pilot' (hint: milestones are: kickoff, security, legal)"
+        # The deal's own first step (the third of the merged plan).
+        "deals/a.yml:8: milestones[0].after[0]: unknown milestone 'pilot' (hint: milestones are: kickoff, security, legal)"
     ]
 
 

@@ -61,6 +61,9 @@ class Node:
     here: Loc
     keys: dict[str, Loc] = field(default_factory=dict)
     children: dict[str, "Node"] | list["Node"] = field(default_factory=dict)
+    # A list item's position in each file that defines it: a step merged by id sits at one index in
+    # its template and another in the deal, and messages count the list of the file they point at.
+    index: dict[Path, int] = field(default_factory=dict)
 
     def child(self, step: str | int) -> "Node | None":
         if isinstance(self.children, list):
@@ -193,7 +196,7 @@ def load_deal(path: Path, *, deals_dir: Path | None = None, project_dir: Path | 
     except ValidationError as exc:
         # A value the reader already reported (a number too long to read) is not reported twice.
         reported = {(p.file, p.line, p.path) for p in problems}
-        problems.extend(p for p in _from_validation_error(exc, node) if (p.file, p.line, p.path) not in reported)
+        problems.extend(p for p in _from_validation_error(exc, node, data) if (p.file, p.line, p.path) not in reported)
     problems.extend(_check_references(data, node))
     logo = _check_logo(data, node, project_dir, problems)
     if logo:
@@ -382,6 +385,7 @@ def _build(node: yaml.Node, loader: Any, path: Path, problems: list[Problem], bu
             trail.append(i)
             value, child = _build(item, loader, path, problems, budget)
             trail.pop()
+            child.index = {path: i}
             items.append(value)
             children.append(child)
         return items, Node(here, {}, children)
@@ -561,7 +565,8 @@ def merge(
     the deal says what the step waits for, so it can also drop a dependency.
     """
     if isinstance(base, dict) and isinstance(over, dict):
-        out, node = dict(base), Node(over_node.here, dict(base_node.keys), dict(base_node.children))  # type: ignore[arg-type]
+        out, node = dict(base), Node(over_node.here, dict(base_node.keys), dict(base_node.children),  # type: ignore[arg-type]
+                                     {**base_node.index, **over_node.index})
         for k, v in over.items():
             child = over_node.child(k) or Node(over_node.here)
             if k in out:
@@ -586,7 +591,7 @@ def merge(
         else:
             items += over
             children += over_children
-        return items, Node(over_node.here, {}, children)
+        return items, Node(over_node.here, {}, children, dict(over_node.index))
     return over, over_node
 
 
@@ -652,7 +657,46 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _from_validation_error(exc: ValidationError, root: Node) -> list[Problem]:
+def problem_at(root: Node, data: Any, loc: tuple[str | int, ...], message: str, hint: str | None = None, *,
+               at_key: bool = False) -> Problem:
+    """A problem at ``loc`` of a (merged) deal, named as the rep finds it in the file it points at.
+
+    ``root`` and ``data`` are the deal after ``extends`` was merged. A list
+    index counts the items of the file the line is in (the deal's own
+    ``milestones``, or the template's), not the merged plan; a problem in a
+    template says which template and item it is, and which deal it was
+    merged into, since the same template line serves many deals.
+    """
+    file, line = root.locate(loc, at_key=at_key)
+    written: list[str | int] = []
+    node: Node | None = root
+    for step in loc:
+        child = node.child(step) if node is not None else None
+        # An item the file does not define itself (cannot be the case for a located line) keeps the merged index.
+        written.append(child.index.get(file, step) if isinstance(step, int) and child is not None else step)
+        node = child
+    deal_file = root.here[0]
+    if file != deal_file:
+        item = _item_name(data, loc)
+        origin = f"{item} of template {file.stem!r}" if item else f"from template {file.stem!r}"
+        message += f"; {origin}, merged into {display_path(deal_file)}"
+    return Problem(file, line, dotted(written), message, hint)
+
+
+_ITEM_NOUNS = {"milestones": "step", "people": "person", "goals": "goal"}
+
+
+def _item_name(data: Any, loc: tuple[str | int, ...]) -> str | None:
+    """``step 'legal-review'`` for a location inside an item with an id, else None."""
+    if len(loc) < 2 or not isinstance(loc[1], int) or not isinstance(data, dict):
+        return None
+    items = data.get(loc[0])
+    item = items[loc[1]] if isinstance(items, list) and 0 <= loc[1] < len(items) else None
+    ident = item.get("id") if isinstance(item, dict) else None
+    return f"{_ITEM_NOUNS.get(str(loc[0]), 'item')} {ident!r}" if isinstance(ident, str) else None
+
+
+def _from_validation_error(exc: ValidationError, root: Node, data: Any = None) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(step for step in error["loc"] if not (isinstance(step, str) and ("[" in step or step in ("function-after", "date", "TargetOffset"))))
@@ -667,15 +711,12 @@ def _from_validation_error(exc: ValidationError, root: Node) -> list[Problem]:
             message = f"unknown field; did you mean {close[0]!r}?" if close else "unknown field"
             if not close and allowed:
                 hint = f"allowed here: {', '.join(allowed)}"
-            file, line = root.locate(loc, at_key=True)
         elif kind == "missing":
             message = "required field missing"
             hint = f"add '{last}:' here"
-            file, line = root.locate(loc)
         else:
-            file, line = root.locate(loc)
             message, hint = _describe(kind, error, value, str(last))
-        problems.append(Problem(file, line, dotted(loc), message, hint))
+        problems.append(problem_at(root, data, loc, message, hint, at_key=kind == "extra_forbidden"))
     return problems
 
 
@@ -746,8 +787,7 @@ def _check_references(data: dict[str, Any], node: Node) -> list[Problem]:
     problems: list[Problem] = []
 
     def problem(loc: tuple[str | int, ...], message: str, hint: str | None = None, at_key: bool = False) -> None:
-        file, line = node.locate(loc, at_key=at_key)
-        problems.append(Problem(file, line, dotted(loc), message, hint))
+        problems.append(problem_at(node, data, loc, message, hint, at_key=at_key))
 
     def ids(key: str, noun: str) -> dict[str, tuple[str | int, ...]]:
         seen: dict[str, tuple[str | int, ...]] = {}
