@@ -117,7 +117,7 @@ def test_a_version_that_does_not_load_is_skipped_with_a_note(repo: Repo) -> None
     # The slip is counted once, with the version that loads again, against the last one that loaded.
     assert [(c.commit, [m.id for m in c.moved]) for c in found.changes] == [(fixed, ["security"]), (first, [])]
     (note,) = found.notes
-    assert note.startswith(f"deals/acme.yml at {broken[:7]} (2026-11-04): this version does not load (YAML syntax error")
+    assert note.startswith(f"deals/acme.yml at {broken[:7]} (2026-11-04): this version does not load (line 11: YAML syntax error")
     assert "dealrooms-history-" not in note  # problems name the deal file, never the temporary copy
 
 
@@ -125,7 +125,7 @@ def test_a_version_with_an_unknown_owner_names_the_field(repo: Repo) -> None:
     repo.commit("deals/acme.yml", DEAL, "Plan", "2026-11-01T10:00:00+01:00")
     repo.commit("deals/acme.yml", DEAL.replace("owner: mia", "owner: grimsby", 1), "Bad owner", "2026-11-04T10:00:00+01:00")
     (note,) = history(repo).notes
-    assert "milestones[1].owner: unknown person 'grimsby'" in note
+    assert "does not load (line 11: milestones[1].owner: unknown person 'grimsby'" in note
 
 
 def test_versions_extend_the_current_template(repo: Repo) -> None:
@@ -214,3 +214,19 @@ def test_json_of_a_change(repo: Repo) -> None:
         "added": [], "removed": [], "completed": [], "reopened": [], "owners": [], "target": None,
         "projected": {"from": "2027-03-01", "to": "2027-03-01", "days": 0},
     }
+
+
+def test_a_template_linked_from_outside_the_project_is_refused(tmp_path: Path, git_env: None,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = Repo(tmp_path / "project")
+    monkeypatch.chdir(repo.root)
+    elsewhere = tmp_path / "elsewhere.yml"
+    elsewhere.write_text("milestones:\n  - {id: leak, title: Not this project's, owner: buyer, due: target-3w}\n",
+                         encoding="utf-8")
+    (repo.root / "deals" / "_templates").mkdir(parents=True)
+    os.symlink(elsewhere, repo.root / "deals" / "_templates" / "base.yml")
+    repo.commit("deals/acme.yml", "extends: base\n" + DEAL, "Plan", "2026-11-01T10:00:00+01:00")
+    found = history(repo)
+    assert found.changes == ()
+    (note,) = found.notes
+    assert f"does not load (deals/_templates/base.yml:1: this file leads outside the project (to {elsewhere}))" in note

@@ -397,12 +397,19 @@ def _version_deal(content: bytes, path: Path, deals_dir: Path, project_dir: Path
         return load_version(content, path, deals_dir=deals_dir, project_dir=project_dir)
     except InvalidDeal as exc:
         first = exc.problems[0] if exc.problems else None
-        why = f"{first.path + ': ' if first and first.path else ''}{first.message}" if first else "invalid"
+        why = _where(first, path) + first.message if first else "invalid"
         more = f" and {len(exc.problems) - 1} more problem(s)" if len(exc.problems) > 1 else ""
         notes.append(f"{label}: this version does not load ({why}{more}); its changes count with the next one that does")
     except (DealroomsError, RecursionError, ValueError, OSError) as exc:
         notes.append(f"{label}: this version does not load ({exc}); skipped")
     return None
+
+
+def _where(problem: Problem, path: Path) -> str:
+    """``line 12: milestones[1].owner: `` in the deal file itself, ``FILE:LINE: ...`` in a template."""
+    line = f":{problem.line}" if problem.line is not None else ""
+    where = f"line {problem.line}" if problem.file == path and line else display_path(problem.file) + line
+    return f"{where}: {problem.path + ': ' if problem.path else ''}"
 
 
 def load_version(content: bytes, path: Path, *, deals_dir: Path, project_dir: Path) -> Deal:

@@ -1,8 +1,9 @@
-"""The rep's overview of every deal, and reminders of what is coming due.
+"""The rep's overview of every deal, reminders of what is coming due, and what changed since a date.
 
 Plain functions returning frozen dataclasses, so ``dealrooms status`` (text
 and ``--json``) and the rep's index page under ``mkdocs serve`` show the same
-rows in the same order. No MkDocs, no I/O.
+rows in the same order. No MkDocs, no I/O: plan histories are read by
+:mod:`.history` and handed in.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .errors import DealroomsError, Problem
+from .history import NO_HISTORY, Change, History
 from .labels import HEALTH_LABELS
 from .load import LoadedDeal
 from .model import Deal
@@ -285,17 +287,160 @@ def reminders(
     return sorted(found, key=lambda r: (r.slug, r.planned, r.milestone_id))
 
 
-def format_reminders(items: list[Reminder], within_days: int) -> str:
-    """Reminders grouped by deal, one line per milestone with owner and e-mail addresses."""
-    if not items:
+def format_reminders(items: list[Reminder], within_days: int, meetings: Sequence[MeetingReminder] = ()) -> str:
+    """Reminders grouped by deal, by date: one line per milestone with owner and e-mail addresses, one per meeting."""
+    if not items and not meetings:
         return f"Nothing due within {within_days} day(s) and nothing overdue."
     out: list[str] = []
-    for slug in dict.fromkeys(r.slug for r in items):
-        group = [r for r in items if r.slug == slug]
-        out.append(f"{slug} ({group[0].buyer})")
-        for r in group:
+    buyers = {r.slug: r.buyer for r in items} | {m.slug: m.buyer for m in meetings}
+    for slug in sorted(buyers):
+        lines: list[tuple[dt.date, int, str]] = []
+        for r in (r for r in items if r.slug == slug):
             when = f"{-r.days} day(s) OVERDUE" if r.overdue else ("due today" if r.days == 0 else f"due in {r.days} day(s)")
             emails = ", ".join(r.owner.emails) or "no e-mail address"
-            out.append(f"  {r.planned.isoformat()}  {when:<18} {r.title} — {r.owner.description}: {emails}")
+            lines.append((r.planned, 0, f"  {r.planned.isoformat()}  {when:<20} {r.title} — {r.owner.description}: {emails}"))
+        for m in (m for m in meetings if m.slug == slug):
+            when = "meeting today" if m.days == 0 else f"meeting in {m.days} day(s)"
+            detail = ", ".join(x for x in (m.time, m.location) if x)
+            lines.append((m.date, 1, f"  {m.date.isoformat()}  {when:<20} {m.title}" + (f" — {detail}" if detail else "")))
+        out.append(f"{slug} ({buyers[slug]})")
+        out.extend(line for *_, line in sorted(lines, key=lambda x: x[:2]))
         out.append("")
     return "\n".join(out).rstrip()
+
+
+# --- meetings coming up ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeetingReminder:
+    """A meeting coming up within the reminder window: what to prepare before the call."""
+
+    slug: str
+    buyer: str
+    title: str
+    date: dt.date
+    time: str | None
+    location: str | None
+    days: int  # date - today; 0 on the day
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "meeting",
+            "slug": self.slug,
+            "title": self.title,
+            "date": self.date.isoformat(),
+            "time": self.time,
+            "location": self.location,
+            "days": self.days,
+        }
+
+
+def meeting_reminders(loaded_deals: Mapping[str, LoadedDeal], today: dt.date, within_days: int) -> list[MeetingReminder]:
+    """Meetings from ``today`` to ``within_days`` days ahead, by deal and date (past meetings are not reminders)."""
+    horizon = today + dt.timedelta(days=within_days)
+    found = [
+        MeetingReminder(slug, loaded.deal.deal.buyer.name, m.title, m.date, m.time, m.location, (m.date - today).days)
+        for slug, loaded in loaded_deals.items()
+        for m in loaded.deal.meetings
+        if today <= m.date <= horizon
+    ]
+    return sorted(found, key=lambda r: (r.slug, r.date, r.time or "", r.title))
+
+
+def reminders_json(items: list[Reminder], meetings: list[MeetingReminder]) -> list[dict[str, Any]]:
+    """``status --due-within --json``: steps (``kind: milestone``) and meetings (``kind: meeting``), by deal and date."""
+    rows = [(r.slug, r.planned, 0, {"kind": "milestone", **r.to_json()}) for r in items]
+    rows += [(m.slug, m.date, 1, m.to_json()) for m in meetings]
+    return [row for *_, row in sorted(rows, key=lambda r: r[:3])]
+
+
+# --- what changed since a date ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DealChanges:
+    """One deal's plan changes since a date, for the forecast call (``status --since``)."""
+
+    slug: str
+    title: str
+    buyer: str
+    since: dt.date
+    history: History
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """The changes on ``since`` or later, newest first."""
+        return self.history.since(self.since)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready mapping (the ``status --since --json`` contract)."""
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "buyer": self.buyer,
+            "since": self.since.isoformat(),
+            "plan_last_changed": _iso(self.history.last_changed),
+            "changes": [c.to_json() for c in self.changes],
+            "notes": list(self.history.notes),
+        }
+
+
+def changes_since(
+    loaded_deals: Mapping[str, LoadedDeal], histories: Mapping[str, History], since: dt.date
+) -> list[DealChanges]:
+    """Every valid deal's changes since ``since``: the deals that changed first (most changes first), then the others, by slug.
+
+    ``histories`` maps slugs to :func:`.history.deal_history` results; a deal
+    without one has no history (no git, an untracked file).
+    """
+    items = [
+        DealChanges(slug, loaded.deal.deal.title, loaded.deal.deal.buyer.name, since, histories.get(slug, NO_HISTORY))
+        for slug, loaded in loaded_deals.items()
+    ]
+    return sorted(items, key=lambda d: (-len(d.changes), d.slug))
+
+
+def format_changes(items: list[DealChanges], since: dt.date) -> str:
+    """``status --since`` as text: per deal, each change with its date, commit and what moved."""
+    out: list[str] = []
+    quiet: list[str] = []
+    for item in items:
+        if not item.changes:
+            quiet.append(item.slug)
+            continue
+        out.append(f"{item.slug} ({item.buyer}): plan last changed {_iso(item.history.last_changed)}")
+        for change in item.changes:
+            who = f"  {change.author}" if change.author else ""
+            what = f": {_cut(change.subject, 60)}" if change.subject else ""
+            out.append(f"  {change.date.isoformat()}  {change.short_commit or 'uncommitted'}{who}{what}")
+            out.extend(f"    {line}" for line in change_lines(change))
+        out.append("")
+    for item in items:
+        out.extend(f"note: {note}" for note in item.history.notes)
+    if quiet:
+        out.append(f"No plan changes since {since.isoformat()}: {', '.join(quiet)}")
+    return "\n".join(out).rstrip() or "No deals."
+
+
+def change_lines(change: Change) -> list[str]:
+    """One line per fact of a change, for ``status --since``."""
+    lines = []
+    if change.first:
+        lines.append("plan created")
+    if change.target_moved:
+        lines.append(f"target     {_iso(change.target_from)} → {_iso(change.target_to)}")
+    lines += [f"moved      {m.title}: {m.planned_from.isoformat()} → {m.planned_to.isoformat()} ({m.days:+d}d)"
+              for m in change.moved]
+    lines += [f"added      {s.title}" for s in change.added]
+    lines += [f"removed    {s.title}" for s in change.removed]
+    lines += [f"done       {s.title}" + (f" ({s.done_on.isoformat()})" if s.done_on else "") for s in change.completed]
+    lines += [f"reopened   {s.title}" for s in change.reopened]
+    lines += [f"owner      {o.title}: {', '.join(w.name for w in o.owners_from)} → {', '.join(w.name for w in o.owners_to)}"
+              for o in change.owners]
+    if change.projected_from is not None and change.projected_days:
+        lines.append(f"projected  {_iso(change.projected_from)} → {_iso(change.projected_to)} ({change.projected_days:+d}d)")
+    elif change.projected_to is not None:
+        lines.append(f"projected  {_iso(change.projected_to)} (unchanged)" if change.projected_from else
+                     f"projected  {_iso(change.projected_to)}")
+    return lines
