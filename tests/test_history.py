@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dealrooms_plugin.history import (
-    NO_HISTORY, Change, OwnerChange, StepDone, StepMove, StepRef, Who, deal_history, history_digest,
+    NO_HISTORY, Change, OwnerChange, StepDone, StepMove, StepRef, Who, deal_history, history_digest, history_keys,
 )
 from historyutil import ADDED, DEAL, DONE, SLIPPED, Repo, git_env, three_commits  # noqa: F401 (fixture)
 
@@ -230,3 +230,22 @@ def test_a_template_linked_from_outside_the_project_is_refused(tmp_path: Path, g
     assert found.changes == ()
     (note,) = found.notes
     assert f"does not load (deals/_templates/base.yml:1: this file leads outside the project (to {elsewhere}))" in note
+
+
+def test_history_keys_change_with_each_deal_s_own_commits_only(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    deals = repo.root / "deals"
+    three_commits(repo)
+    repo.commit("deals/beta.yml", DEAL, "Beta", "2026-11-02T10:00:00+01:00")
+    (deals / "gamma.yml").write_text(DEAL, encoding="utf-8")  # untracked
+    names = ["acme.yml", "beta.yml", "gamma.yml"]
+    keys = history_keys(deals, names)
+    assert keys["acme.yml"] and keys["beta.yml"] and keys["acme.yml"] != keys["beta.yml"] and keys["gamma.yml"] == ""
+    assert history_keys(deals, names) == keys  # same history, same keys
+
+    repo.commit("deals/beta.yml", SLIPPED, "Beta slips", "2026-11-20T10:00:00+01:00")
+    repo.commit("deals/beta.yml", DEAL, "Beta slip undone", "2026-11-21T10:00:00+01:00")  # the same bytes as before
+    after = history_keys(deals, names)
+    assert after["acme.yml"] == keys["acme.yml"] and after["beta.yml"] != keys["beta.yml"]
+
+    monkeypatch.setenv("PATH", str(repo.root / "no-git-here"))
+    assert history_keys(deals, names) == {"acme.yml": "", "beta.yml": "", "gamma.yml": ""}

@@ -51,7 +51,7 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -227,6 +227,39 @@ def history_digest(history: History) -> str:
     """A digest of everything in ``history``: part of a deal's render key, so a new commit re-renders the deal."""
     text = json.dumps(history.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(b"dealrooms history v1\0" + text.encode("utf-8")).hexdigest()
+
+
+def history_keys(deals_dir: Path, names: Iterable[str], *, timeout: float = GIT_TIMEOUT) -> dict[str, str]:
+    """A key per deal file (by file name in ``deals_dir``) that changes whenever its git history does.
+
+    One ``git log`` of the whole folder, no version loaded: cheap enough for
+    every build, so a render key can include it and :func:`deal_history`
+    runs only for deals that render. A key covers the commits and file
+    contents of the file under its current name and the names it had before
+    (renames inside the folder); uncommitted edits are not in it, as the
+    file's own bytes and today are already part of a render key. A file
+    without history gets ``""``; without git, outside a work tree or when git
+    is slower than ``timeout``, every file does.
+    """
+    wanted = {name: name for name in names}
+    records: dict[str, list[str]] = {name: [] for name in wanted}
+    if not wanted:
+        return {}
+    try:
+        out = _git(Path(deals_dir), ["log", "--first-parent", "-m", "-M", "--relative", "--no-abbrev", "--raw", "-z",
+                                     "--no-color", "--format=%x1e%H", "--", "."], timeout)
+    except _NoGit:
+        return {name: "" for name in wanted}
+    current_of = dict(wanted)  # a name in the log -> the deal file it is (or became)
+    for commit, status, blob, paths in _raw_entries(out):
+        name = paths[-1].decode("utf-8", "surrogateescape")
+        deal = current_of.get(name)
+        if deal is None:
+            continue
+        records[deal].append(f"{commit}:{status.decode('ascii', 'replace')}:{blob}")
+        if status[:1] == b"R" and len(paths) == 2:
+            current_of[paths[0].decode("utf-8", "surrogateescape")] = deal  # older commits knew it by that name
+    return {name: hashlib.sha256("\n".join(found).encode()).hexdigest() if found else "" for name, found in records.items()}
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -485,6 +518,16 @@ def _file_commits(path: Path, max_commits: int, timeout: float) -> tuple[list[tu
         f"--max-count={max_commits + 1}", "--format=%x1e%H", "--", path.name,
     ], timeout)
     found: list[tuple[str, str]] = []
+    for commit, status, blob, _ in _raw_entries(out):
+        if not found and status[:1] == b"D":
+            return [], False  # deleted in the newest commit: the file here is not the tracked one
+        if status[:1] != b"D" and commit not in {c for c, _ in found}:
+            found.append((commit, blob))
+    return found[:max_commits], len(found) > max_commits
+
+
+def _raw_entries(out: bytes) -> Iterator[tuple[str, bytes, str, tuple[bytes, ...]]]:
+    """(commit, status, new blob id, paths) from ``git log --raw -z --format=%x1e%H``; a rename has two paths."""
     tokens = out.split(b"\0")
     i = 0
     commit: str | None = None
@@ -500,14 +543,10 @@ def _file_commits(path: Path, max_commits: int, timeout: float) -> tuple[list[tu
         fields = raw[1:].split()
         if len(fields) < 5:
             continue
-        status, blob = fields[4][:1], fields[3].decode("ascii", "replace")
-        i += 2 if status in (b"R", b"C") else 1  # the path(s), by count: a file name may hold any byte
-        if not found and status == b"D":
-            return [], False  # deleted in the newest commit: the file here is not the tracked one
-        if status != b"D" and commit not in {c for c, _ in found}:
-            found.append((commit, blob))
-        commit = None
-    return found[:max_commits], len(found) > max_commits
+        count = 2 if fields[4][:1] in (b"R", b"C") else 1  # the path(s), by count: a file name may hold any byte
+        paths = tuple(tokens[i:i + count])
+        i += count
+        yield commit, fields[4], fields[3].decode("ascii", "replace"), paths
 
 
 def _read_objects(cwd: Path, ids: list[str], timeout: float, limit: int | None = None) -> dict[str, bytes]:
