@@ -79,14 +79,29 @@ def test_sizes_are_padded_to_a_floor_then_coarse_buckets() -> None:
     assert protect.padded_size(1) == protect.padded_size(floor) == floor  # every normal deal's items look alike
     assert [protect.padded_size(n) for n in (floor + 1, 24577, 32769, 50000, 65537)] == [
         24576, 32768, 49152, 65536, 98304]
-    for n in range(1, 600_000, 977):
-        size = protect.padded_size(n)
-        assert size >= n and size % 4096 == 0
-        assert size <= max(floor, n * 1.5)
+    for low in (4096, 8192, 12288, floor):
+        assert protect.padded_size(1, low) == protect.padded_size(low, low) == low
+        for n in range(1, 600_000, 977):
+            size = protect.padded_size(n, low)
+            assert size >= n and size % 4096 == 0
+            assert size <= max(low, n * 1.5, 8192)  # 4097 bytes above a 4 KiB floor: 8 KiB
+    assert [protect.padded_size(n, 8192) for n in (8193, 12289)] == [12288, 16384]
+    assert protect.padded_size(4097, 4096) == 8192
     big = protect.padded_size(300_000)
     assert 300_000 <= big <= 300_000 * 1.13  # Padmé above 256 KiB
     for n in (10, 5000, 70_000):
         assert len(protect.frame(bytes(n))) == protect.padded_size(len(protect.frame(bytes(n))))
+    assert len(protect.frame(bytes(10), 8192)) == 8192
+
+
+def test_each_kind_of_item_has_its_own_floor() -> None:
+    # The same for every deal: only the kind shows in a size, and every sealed deal has every kind.
+    assert protect.floor_for("plan/index.html") == 16 * 1024
+    assert [protect.floor_for(p) for p in ("index.html", "people/index.html", "value/index.html",
+                                           "proposal/index.html")] == [8 * 1024] * 4
+    assert protect.floor_for("calendar.ics") == protect.floor_for("search/search_index.json") == 12 * 1024
+    assert protect.floor_for("sitemap.xml") == 4096
+    assert protect.floor_for("assets/logo.svg") == protect.floor_for("assets/logo.png") == 16 * 1024
 
 
 def test_sealed_deal_has_unlock_pages_and_opaque_blobs_only(sealed: dict[str, bytes], plain_files: dict[str, bytes]) -> None:
@@ -263,6 +278,8 @@ def deal_with_steps(steps: int, seed: int) -> dict:
 
 
 def test_every_page_of_deals_up_to_60_steps_has_the_same_size(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import random
+
     import yaml
 
     project = copy_project(tmp_path / "project", brand=False)
@@ -271,6 +288,14 @@ def test_every_page_of_deals_up_to_60_steps_has_the_same_size(tmp_path: Path, mo
     for steps in STEP_COUNTS:
         doc = deal_with_steps(steps, seed=steps)
         (project / "dealrooms" / f"steps-{steps}.yml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    from benchmarks.generate import STEPS, WORDS  # importable once deal_with_steps ran
+
+    # The worst ordinary case the floors are measured on: a 40-word note of varied words on each of 60 steps.
+    doc = deal_with_steps(60, seed=61)
+    rng = random.Random(61)
+    for milestone in doc["milestones"]:
+        milestone["notes"] = " ".join(rng.choice(WORDS + STEPS).lower() for _ in range(40)) + "."
+    (project / "dealrooms" / "notes-60.yml").write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     monkeypatch.chdir(project)
     set_passwords(monkeypatch, project, tmp_path / "cache")
     site = build_site(project)
@@ -280,10 +305,15 @@ def test_every_page_of_deals_up_to_60_steps_has_the_same_size(tmp_path: Path, mo
         pages = {p: n for p, n in files.items() if p.endswith(".html")}
         assert len(pages) == 5, pages
         sizes[slug] = {**pages, "blobs": sorted(n for p, n in files.items() if not p.endswith(".html"))}
+        assert sum(files.values()) <= 150_000, f"{slug}: {sum(files.values())} bytes (issue 6: at most 150 kB per deal)"
     first, *others = sizes.values()
     for other in others:
         assert other == first, f"sizes differ between deals of {STEP_COUNTS} steps: {sizes}"
-    sealed = 12 + protect.FLOOR + 16  # nonce | the floor | tag
-    assert first["blobs"] == [sealed] * len(first["blobs"])  # type: ignore[operator]
+
+    def sealed(path: str) -> int:
+        return 12 + protect.floor_for(path) + 16  # nonce | the item's floor | tag
+
+    kinds = ("assets/logo.svg", "calendar.ics", "search/search_index.json", "sitemap.xml")  # the blobs, names hidden
+    assert first["blobs"] == sorted(sealed(kind) for kind in kinds)
     for page in PAGE_KINDS:
-        assert len(base64.b64decode(lock_of((site / slugs(project)[0] / page).read_bytes())["data"])) == sealed
+        assert len(base64.b64decode(lock_of((site / slugs(project)[0] / page).read_bytes())["data"])) == sealed(page)

@@ -18,8 +18,9 @@ A sealed deal folder holds:
   they reveal nothing and stay stable while the password does.
 
 Plaintexts are compressed (zlib; the browser has ``DecompressionStream``) and
-padded (see :func:`padded_size`), so sizes do not tell how many milestones a
-normal deal has.
+padded to a floor that depends on the item's kind (see :func:`floor_for` and
+:func:`padded_size`), so sizes do not tell how many milestones a normal deal
+has.
 
 Each unlock page carries a Content-Security-Policy (:mod:`.csp`) that also
 allows, by hash, the inline scripts of the page it unlocks: ``unlock.js``
@@ -56,12 +57,22 @@ CHECK_PLAINTEXT = b"dealrooms key check v1"
 CHECK_PATH = "#check"
 BLOB_DIR = "blobs"
 BUCKET = 4096
-# Every item is padded to at least FLOOR bytes. Measured (zlib level 6) on generated
-# deals, the plan page's payload is 4.4 KB at 5 steps, 7.2 KB at 30 and 9.1 KB at 60
-# (12.5 KB when every one of 60 steps has a long note); the calendar and the search
-# index stay below 8.5 KB, every other page below 4.1 KB. So every item of a deal up
-# to about 60 steps, and a logo up to 16 KiB, comes out at exactly FLOOR bytes.
-FLOOR = 16 * 1024
+# Every item is padded to at least the floor of its kind, so every deal of up to about
+# 60 steps has exactly the same sizes, item by item. Measured (zlib level 6) on generated
+# deals of 60 steps where every step has a 40-word note of varied words (the worst
+# ordinary case): the plan page's payload is 12.9 KB (9.3 KB with notes on 40 % of the
+# steps), the calendar 8.7 KB, the search index 7.6 KB; every other page stays below
+# 4.2 KB whatever the number of steps, the sitemap below 200 bytes. One floor for every
+# item (16 KiB, earlier) made a protected deal folder 199 kB; floors per kind keep the
+# same property at about 135 kB.
+FLOOR = 16 * 1024  # the plan page, and any item of a kind not named below (the logo: up to 16 KiB hidden)
+PAGE_FLOOR = 8 * 1024  # every other page
+FLOORS = {
+    "plan/index.html": FLOOR,
+    "calendar.ics": 12 * 1024,
+    "search/search_index.json": 12 * 1024,
+    "sitemap.xml": BUCKET,
+}
 GEOMETRIC_LIMIT = 256 * 1024  # above: Padmé
 PARALLEL_THRESHOLD = 256 * 1024  # bytes of input above which a deal is sealed on all cores
 
@@ -82,34 +93,49 @@ def aad(path: str) -> bytes:
     return f"dealrooms:v{VERSION}:{path}".encode("utf-8")
 
 
-def padded_size(n: int) -> int:
+def floor_for(path: str) -> int:
+    """The least padded size of the item at ``path`` inside the deal (see :data:`FLOORS`).
+
+    The same for every deal, so only an item's kind (the plan page, the
+    calendar ...) shows in its size, which every sealed deal has anyway.
+    """
+    if path in FLOORS:
+        return FLOORS[path]
+    return PAGE_FLOOR if path.endswith(".html") else FLOOR
+
+
+def padded_size(n: int, floor: int = FLOOR) -> int:
     """Size of a framed item of ``n`` bytes after padding; always a multiple of 4 KiB.
 
-    * up to :data:`FLOOR` (16 KiB): FLOOR, so normal deals (up to ~60 steps) all
-      look alike;
-    * up to 256 KiB: the next of 2^k and 1.5 * 2^k (24, 32, 48, 64 KiB, ...),
+    * up to ``floor`` (a multiple of 4 KiB, see :func:`floor_for`): ``floor``,
+      so normal deals (up to ~60 steps) all look alike;
+    * up to 256 KiB: the next of 2^k and 1.5 * 2^k (12, 16, 24, 32, 48 KiB, ...),
       so larger plans say only roughly how large they are (at most 50 % overhead);
     * above: Padmé (at most ~12 % overhead, O(log log n) bits revealed).
     """
-    if n <= FLOOR:
-        return FLOOR
+    if n <= floor:
+        return floor
     if n <= GEOMETRIC_LIMIT:
         power = 1 << (n - 1).bit_length()  # the smallest power of two >= n
-        return power * 3 // 4 if n <= power * 3 // 4 else power
+        size = power * 3 // 4 if n <= power * 3 // 4 else power
+        return -(-size // BUCKET) * BUCKET  # 6 KiB (above a 4 KiB floor) -> 8 KiB
     e = n.bit_length() - 1
     s = e.bit_length()
     mask = (1 << (e - s)) - 1
     return (n + mask) & ~mask
 
 
-def frame(data: bytes) -> bytes:
-    """``flag | length (u32, big-endian) | body | zero padding``; body zlib-compressed when that helps."""
+def frame(data: bytes, floor: int = FLOOR) -> bytes:
+    """``flag | length (u32, big-endian) | body | zero padding``; body zlib-compressed when that helps.
+
+    Padded to :func:`padded_size` with ``floor``.
+    """
     body, flag = zlib.compress(data, 6), FLAG_ZLIB
     if len(body) >= len(data):
         body, flag = data, FLAG_RAW
     head = struct.pack(">BI", flag, len(body))
     size = len(head) + len(body)
-    return head + body + bytes(padded_size(size) - size)
+    return head + body + bytes(padded_size(size, floor) - size)
 
 
 def unframe(data: bytes) -> bytes:
@@ -121,9 +147,9 @@ def unframe(data: bytes) -> bytes:
 
 
 def encrypt(key: DealKey, path: str, data: bytes) -> bytes:
-    """``nonce (12 bytes) | AES-256-GCM ciphertext and tag`` of the framed data."""
+    """``nonce (12 bytes) | AES-256-GCM ciphertext and tag`` of the framed data, padded for its kind."""
     nonce = secrets.token_bytes(NONCE_BYTES)
-    return nonce + AESGCM(key.key).encrypt(nonce, frame(data), aad(path))
+    return nonce + AESGCM(key.key).encrypt(nonce, frame(data, floor_for(path)), aad(path))
 
 
 def decrypt(key: bytes, path: str, blob: bytes) -> bytes:
