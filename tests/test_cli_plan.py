@@ -214,7 +214,7 @@ def test_status_errors_are_one_clear_line(project: Path, args: list[str], config
 
 
 def test_new_from_a_template_passes_check_unmodified(project: Path) -> None:
-    result = run("new", "gamma-retail", "--template", "base", "--target", "2027-06-01")
+    result = run("new", "gamma-retail", "--template", "base", "--target", "2027-06-01", "--seller", "Orbisoft")
     assert result.exit_code == 0, result.output
     assert "created deals/gamma-retail.yml" in result.output
     path = project / "deals" / "gamma-retail.yml"
@@ -226,14 +226,14 @@ def test_new_from_a_template_passes_check_unmodified(project: Path) -> None:
     assert "3 deal file(s) OK" in check.output
     deal = load_deal(path, deals_dir=project / "deals").deal
     assert deal.extends == "base" and deal.deal.target_date == dt.date(2027, 6, 1)
-    assert deal.deal.buyer.name == "Gamma Retail" and deal.deal.seller.name == "Orbisoft"  # the seller of the other deals
+    assert deal.deal.buyer.name == "Gamma Retail" and deal.deal.seller.name == "Orbisoft"  # --seller
     assert deal.deal.stage == "evaluation"  # the first configured stage
     assert [m.id for m in deal.milestones] == ["kickoff", "security", "legal", "signature", "go-live"]
     assert schedule(deal, dt.date(2027, 1, 23)).get("go-live").planned == dt.date(2027, 6, 1)
 
 
 def test_new_defaults_to_90_days_and_a_basic_plan(project: Path) -> None:
-    result = run("new", "delta")
+    result = run("new", "delta", "--seller", "Orbisoft")
     assert result.exit_code == 0, result.output
     deal = load_deal(project / "deals" / "delta.yml").deal
     assert deal.deal.target_date == dt.date(2027, 1, 23) + dt.timedelta(days=90)
@@ -244,7 +244,7 @@ def test_new_defaults_to_90_days_and_a_basic_plan(project: Path) -> None:
 
 
 def test_new_warns_in_comments_about_steps_before_today(project: Path) -> None:
-    assert run("new", "epsilon", "-t", "base", "--target", "2027-02-15").exit_code == 0
+    assert run("new", "epsilon", "-t", "base", "--target", "2027-02-15", "--seller", "Orbisoft").exit_code == 0
     text = (project / "deals" / "epsilon.yml").read_text(encoding="utf-8")
     assert "# TODO: 3 step(s) fall before today for this target date (kickoff, security, legal):" in text
     assert run("check").exit_code == 0

@@ -95,7 +95,7 @@ def test_new_from_each_shipped_template_passes_check(template: Path, tmp_path: P
     (tmp_path / "mkdocs.yml").write_text("site_name: X\nplugins:\n  - dealrooms:\n      deals_dir: dealrooms\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DEALROOMS_TODAY", "2026-11-22")
-    created = CliRunner().invoke(main, ["new", "acme", "--template", template.stem])
+    created = CliRunner().invoke(main, ["new", "acme", "--template", template.stem, "--seller", "Orbisoft"])
     assert created.exit_code == 0, created.output
     check = CliRunner().invoke(main, ["check"])
     assert check.exit_code == 0, check.output

@@ -192,15 +192,49 @@ def _since_date(value: str | None) -> dt.date | None:
         raise click.BadParameter(f"{value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-11-01", param_hint="--since") from None
 
 
-@main.command()
-@click.argument("slug")
-@click.option("-t", "--template", metavar="NAME", help="Template in <deals_dir>/_templates/ (default: a basic plan).")
-@click.option("--target", metavar="YYYY-MM-DD", help="The buyer's go-live or signature date (default: 90 days from today).")
-@CONFIG_OPTION
-def new(slug: str, template: str | None, target: str | None, config_file: Path) -> None:
-    """Create <deals_dir>/SLUG.yml from a template, ready to fill in."""
-    import datetime as dt
+class _NewCommand(click.Command):
+    """``new``, whose help ends with the project's templates and what each is for (read when it is shown)."""
 
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        # -f is read before --help when it comes first (both are eager); else the default mkdocs.yml.
+        config_file = ctx.params.get("config_file") or Path("mkdocs.yml")
+        try:
+            settings = read_settings(config_file)
+        except DealroomsError:
+            formatter.write_paragraph()
+            formatter.write_text(f"Templates: none found, no project here ({display_path(config_file)} not found or "
+                                 "not usable). Run this in the folder with mkdocs.yml, or give -f PATH before --help.")
+            return
+        from .load import TEMPLATES_DIR
+        from .scaffold import template_catalog
+
+        folder = display_path(settings.deals_dir / TEMPLATES_DIR)
+        catalog = template_catalog(settings.deals_dir)
+        if not catalog:
+            formatter.write_paragraph()
+            formatter.write_text(f"Templates: none in {folder}/. A template is a deal file's plan (milestones: ...) "
+                                 "whose first comment line says what it is for; without one, `new` writes a basic plan.")
+            return
+        with formatter.section(f"Templates (in {folder}/)"):
+            formatter.write_dl([(name, text or "(no description: start the file with a # comment line)")
+                                for name, text in catalog])
+
+
+@main.command(cls=_NewCommand)
+@click.argument("slug")
+@click.option("-t", "--template", metavar="NAME", help="Template in <deals_dir>/_templates/ (default: a basic plan); see below.")
+@click.option("--target", metavar="YYYY-MM-DD", help="The buyer's go-live or signature date (default: 90 days from today).")
+@click.option("--seller", metavar="NAME", help="Your company, as the buyer should read it (default: the template's, "
+                                               "else brand_name in mkdocs.yml, else a TODO that check refuses).")
+@click.option("-f", "--config-file", type=click.Path(path_type=Path), default=Path("mkdocs.yml"), show_default=True,
+              is_eager=True, help="The MkDocs config with the dealrooms plugin (before --help: its templates are listed).")
+def new(slug: str, template: str | None, target: str | None, seller: str | None, config_file: Path) -> None:
+    """Create <deals_dir>/SLUG.yml from a template, ready to fill in.
+
+    Template steps that would fall before today for this target are flagged
+    in the file (with the earliest target that fits the whole plan), not moved.
+    """
     from .scaffold import create_deal
     from .today import today
 
@@ -211,11 +245,20 @@ def new(slug: str, template: str | None, target: str | None, config_file: Path) 
                                  param_hint="--target") from None
     settings = read_settings(config_file)
     stages = settings.options.sales_stages
-    path = create_deal(
+    created = create_deal(
         settings.deals_dir, slug, template=template, today=today(), target=target_date,
-        stage=stages[0].name if stages else None,
+        stage=stages[0].name if stages else None, seller=seller, brand=settings.options.brand_name,
     )
-    click.echo(f"created {display_path(path)}; fill in the TODO lines, then run `dealrooms check`")
+    click.echo(f"created {display_path(created.path)}; fill in the TODO lines, then run `dealrooms check`")
+    for problem in created.todo:
+        click.secho(f"to do: {display_path(created.path)}:{problem.line}: your company's name (seller); "
+                    "`dealrooms check` and every build refuse the deal until it is set (or use --seller next time)",
+                    fg="yellow", err=True)
+    if created.past_steps:
+        fits = f"; {created.fitting_target.isoformat()} or later fits the whole plan" if created.fitting_target else ""
+        click.secho(f"note: {len(created.past_steps)} template step(s) fall before today for this target "
+                    f"({', '.join(created.past_steps)}): mark them done, or move target_date{fits}",
+                    fg="yellow", err=True)
 
 
 def read_settings(config_file: Path) -> Settings:

@@ -1,23 +1,40 @@
 """``dealrooms new``: a new deal file from a template, ready to fill in.
 
 The file it writes passes ``dealrooms check`` as it is (it is checked before
-this returns), and its comments show what to fill in: the people, which
-template steps to give to whom, goals with baselines, the proposal.
+this returns), except for one thing a rep must write themselves: the
+seller's name, unless ``--seller``, the template or the project's
+``brand_name`` gives it. An example deal's seller is never copied: the file
+says ``seller: {}`` with a TODO, and ``check`` (so also every build and
+publish) refuses it until it is filled in, so no buyer ever reads "TODO".
+Its comments show what to fill in: the people, which template steps to give
+to whom, goals with baselines, the proposal.
+
+Template steps whose date for the chosen target falls before today are
+flagged, not moved: they are usually done already (mark them so) or say
+that the target is too close, and moving them would hide exactly that. The
+file says which, and the earliest target date for which the whole plan
+still lies ahead.
+
+A template describes itself in its first comment line (or paragraph):
+``dealrooms new --help`` lists them with :func:`template_catalog`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import DealroomsError, InvalidDeal, Problem, display_path
-from .load import MAX_EXTENDS_DEPTH, RESERVED_SLUGS, SLUG, TEMPLATES_DIR, Node, discover_deals, load_deal, merge, read_yaml
+from .load import MAX_EXTENDS_DEPTH, RESERVED_SLUGS, SLUG, TEMPLATES_DIR, Node, load_deal, merge, read_yaml
 from .model import parse_due
 from .plan import resolve_due
 
 DEFAULT_HORIZON_DAYS = 90
+SELLER_TODO = "deal.seller.name"  # the one field a new deal may leave for the rep (check refuses it until set)
+DESCRIPTION_MAX = 160  # characters of a template's description shown in --help
 
 # Without a template: the smallest plan that still works backwards from the outcome.
 BASIC_PLAN: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
@@ -33,6 +50,39 @@ def template_names(deals_dir: Path) -> list[str]:
     """The templates in ``<deals_dir>/_templates``, by name."""
     folder = Path(deals_dir) / TEMPLATES_DIR
     return sorted(p.stem for p in folder.glob("*.y*ml") if p.suffix in (".yml", ".yaml")) if folder.is_dir() else []
+
+
+def template_catalog(deals_dir: Path) -> list[tuple[str, str | None]]:
+    """The templates in ``<deals_dir>/_templates`` and their one-line descriptions (None: the file has none)."""
+    return [(name, template_description(_template_path(deals_dir, name))) for name in template_names(deals_dir)]
+
+
+def template_description(path: Path) -> str | None:
+    """A template's description: the first paragraph of the comment it starts with, on one line.
+
+    Template files are the team's, but this text goes to a terminal: only
+    printable characters, and at most :data:`DESCRIPTION_MAX` of them.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    words: list[str] = []
+    for line in head.lstrip("\ufeff").splitlines():
+        text = line.strip()
+        if not text.startswith("#"):
+            break
+        text = text.lstrip("#").strip()
+        if not text:
+            if words:
+                break
+            continue
+        words.append(text)
+    description = "".join(c for c in " ".join(words) if c.isprintable())
+    if len(description) > DESCRIPTION_MAX:
+        description = description[:DESCRIPTION_MAX - 1].rstrip() + "…"
+    return description or None
 
 
 def template_data(deals_dir: Path, name: str) -> dict[str, Any]:
@@ -84,13 +134,17 @@ def render_new_deal(
     template: str | None = None,
     stage: str | None = None,
     today: dt.date | None = None,
+    seller: str | None = None,
+    brand: str | None = None,
 ) -> str:
     """The text of a new deal file (see :func:`create_deal`)."""
     base = template_data(deals_dir, template) if template else {}
     base_deal = base.get("deal") if isinstance(base.get("deal"), dict) else {}
     buyer = " ".join(word.capitalize() for word in slug.split("-") if word) or slug
     template_seller = _name_of(base_deal.get("seller"))
-    seller = template_seller or _seller_from_deals(deals_dir) or "Your company"
+    # The template's seller is inherited through extends; the project's brand is written only without one.
+    seller = (seller or "").strip() or (None if template_seller else (brand or "").strip() or None)
+    known_seller = seller or template_seller
     created = f", created {today.isoformat()}" if today else ""
 
     out = [f"# Deal room for {buyer}{created}."]
@@ -102,14 +156,18 @@ def render_new_deal(
     ]
     if template:
         out += [f"extends: {template}", ""]
+    # Without the seller's name the title is the buyer's alone: whatever is left unchanged may be published.
+    title = f"{buyer} × {known_seller}" if known_seller else buyer
     out += [
         "deal:",
-        f"  title: {_q(f'{buyer} × {seller}')}  # TODO: what the deal is, e.g. '{buyer} × {seller} — rollout'",
+        f"  title: {_q(title)}  # TODO: what the deal is, e.g. '{title} — rollout'",
         f"  buyer: {{name: {_q(buyer)}}}  # TODO: check the name; add logo: logos/{slug}.svg (relative to this file)",
     ]
-    if not template_seller:
-        todo = "" if seller != "Your company" else "  # TODO: your company's name"
-        out.append(f"  seller: {{name: {_q(seller)}}}{todo}")
+    if seller:
+        out.append(f"  seller: {{name: {_q(seller)}}}")
+    elif not template_seller:
+        out.append("  seller: {}  # TODO: your company's name, e.g. seller: {name: Orbisoft} "
+                   "(`dealrooms check` refuses the deal until it is set)")
     if stage:
         out.append(f"  stage: {stage}  # your sales stage (see stages: in mkdocs.yml)")
     else:
@@ -147,32 +205,62 @@ def render_new_deal(
     return "\n".join(out) + "\n"
 
 
+def _template_steps(base: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in base.get("milestones") or [] if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+
+def _step_date(step: dict[str, Any], target: dt.date) -> dt.date | None:
+    """A template step's planned date for ``target`` (None when its due is not valid: `check` reports that)."""
+    try:
+        return resolve_due(parse_due(step.get("due")), target)
+    except Exception:  # noqa: BLE001 - any bad due is reported by `check` with its line; here it only shows as '?'
+        return None
+
+
+def steps_before(base: dict[str, Any], target: dt.date, today: dt.date) -> list[str]:
+    """The ids of a template's steps that fall before ``today`` for ``target``, in plan order."""
+    return [m["id"] for m in _template_steps(base) if (when := _step_date(m, target)) is not None and when < today]
+
+
+def earliest_fitting_target(base: dict[str, Any], target: dt.date, today: dt.date) -> dt.date | None:
+    """The first target on or after ``target`` for which no template step falls before ``today``.
+
+    Business-day offsets make this a search rather than a sum; a plan reaches
+    at most a few years back, so a bounded walk is enough (None beyond it).
+    """
+    for days in range(0, 3 * 366):
+        candidate = target + dt.timedelta(days=days)
+        if not steps_before(base, candidate, today):
+            return candidate
+    return None
+
+
 def _milestone_lines(base: dict[str, Any], target: dt.date, today: dt.date | None) -> list[str]:
-    steps = [m for m in base.get("milestones") or [] if isinstance(m, dict) and isinstance(m.get("id"), str)]
+    steps = _template_steps(base)
     lines = [
         f"# The template's {len(steps)} steps, with their dates for this target. To change a step,",
         "# repeat its id with what differs (owner, due, status, done_on, notes); to add one, give a",
         "# new id with title, owner and due. Uncomment `milestones:` and the lines you change:",
         "# milestones:",
     ]
-    past = []
     for m in steps:
         due = m.get("due")
-        try:
-            resolved: dt.date | None = resolve_due(parse_due(due), target)
-        except Exception:  # noqa: BLE001 - a bad due is reported by `check` with its line; here it is only a comment
-            resolved = None
-        if resolved and today and resolved < today:
-            past.append(m["id"])
+        resolved = _step_date(m, target)
         fields = f"id: {m['id']}, owner: {m.get('owner', 'seller')}"
         when = resolved.isoformat() if resolved else "?"
-        lines.append(f"#   - {{{fields}}}  # {when} ({due}) {m.get('title', '')}".rstrip())
+        line = f"#   - {{{fields}}}  # {when} ({due}) {m.get('title', '')}".rstrip()
+        if resolved and today and resolved < today:
+            line += "  <- TODO: before today: done already, or move target_date"
+        lines.append(line)
     lines.append("#   (when a step is done, add to its line: status: done, done_on: YYYY-MM-DD)")
+    past = steps_before(base, target, today) if today else []
     if past:
         # Otherwise the new deal starts out overdue (and off track) without the rep noticing why.
+        fits = earliest_fitting_target(base, target, today) if today else None
+        move = f"move target_date to {fits.isoformat()} or later" if fits else "move target_date"
         lines += [
             f"# TODO: {len(past)} step(s) fall before today for this target date ({', '.join(past)}):",
-            "# mark them done (status: done, done_on: ...) or move target_date.",
+            f"# mark them done (status: done, done_on: ...) or {move} (the whole plan then lies ahead).",
         ]
     return lines
 
@@ -201,19 +289,14 @@ def _name_of(party: Any) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
-def _seller_from_deals(deals_dir: Path) -> str | None:
-    """The seller of the existing deals: it is the rep's own company, the same in every deal."""
-    try:
-        paths = discover_deals(Path(deals_dir))
-    except DealroomsError:
-        return None
-    for path in paths:
-        data, _ = read_yaml(path, [])
-        deal = data.get("deal") if isinstance(data, dict) else None
-        name = _name_of(deal.get("seller")) if isinstance(deal, dict) else None
-        if name:
-            return name
-    return None
+@dataclass(frozen=True)
+class NewDeal:
+    """What :func:`create_deal` wrote, and what the rep still has to do."""
+
+    path: Path
+    todo: tuple[Problem, ...]  # what `check` refuses until the rep fills it in (the seller's name)
+    past_steps: tuple[str, ...]  # template steps dated before today for this target
+    fitting_target: dt.date | None  # the earliest target for which none is (None: no steps before today)
 
 
 def create_deal(
@@ -224,13 +307,18 @@ def create_deal(
     target: dt.date | None = None,
     today: dt.date,
     stage: str | None = None,
-) -> Path:
-    """Write ``<deals_dir>/<slug>.yml`` and return its path.
+    seller: str | None = None,
+    brand: str | None = None,
+) -> NewDeal:
+    """Write ``<deals_dir>/<slug>.yml``; say what is left to fill in.
 
-    ``target`` defaults to ``today`` + 90 days. Refuses a bad slug and an
-    existing file; the written file is validated like ``dealrooms check`` and
-    removed again if it does not pass (e.g. the template has an error), with
-    the problems in the raised error.
+    ``target`` defaults to ``today`` + 90 days. The seller is ``seller``
+    (the rep's company), else the template's, else ``brand`` (the project's
+    ``brand_name``), else ``seller: {}`` for the rep to fill in.
+    Refuses a bad slug and an existing file; the written file is validated
+    like ``dealrooms check`` and removed again if anything but the missing
+    seller is wrong (e.g. the template has an error), with the problems in
+    the raised error.
     """
     deals_dir = Path(deals_dir)
     if not SLUG.match(slug):
@@ -249,15 +337,21 @@ def create_deal(
     existing = next((p for p in (path, deals_dir / f"{slug}.yaml") if p.exists()), None)
     if existing:
         raise DealroomsError(f"{display_path(existing)} already exists; edit it, or choose another name")
-    text = render_new_deal(
-        slug, deals_dir=deals_dir, target=target or today + dt.timedelta(days=DEFAULT_HORIZON_DAYS),
-        template=template, stage=stage, today=today,
-    )
+    target = target or today + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
+    text = render_new_deal(slug, deals_dir=deals_dir, target=target, template=template, stage=stage, today=today,
+                           seller=seller, brand=brand)
     with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
         handle.write(text)
+    todo: tuple[Problem, ...] = ()
     try:
         load_deal(path, deals_dir=deals_dir)
     except InvalidDeal as exc:
-        path.unlink()
-        raise DealroomsError(f"the new deal would not pass `dealrooms check`, so it was not written:\n{exc}") from None
-    return path
+        todo = tuple(p for p in exc.problems if p.file == path and p.path == SELLER_TODO)
+        others = [p for p in exc.problems if p not in todo]
+        if others:
+            path.unlink()
+            raise DealroomsError("the new deal would not pass `dealrooms check`, so it was not written:\n"
+                                 + "\n".join(str(p) for p in others)) from None
+    base = template_data(deals_dir, template) if template else {}
+    past = tuple(steps_before(base, target, today))
+    return NewDeal(path, todo, past, earliest_fitting_target(base, target, today) if past else None)
