@@ -66,6 +66,7 @@ class Chrome:
     seller: str
     logo_file: str | None  # path inside the deal, e.g. "assets/logo.svg"
     generated_on: str
+    locale: str = "en"  # the deal's locale: the shell's language (theme words, <html lang>)
 
 
 class PageShell(Protocol):
@@ -163,6 +164,7 @@ def render_plain(loaded: LoadedDeal, ctx: BuildContext) -> dict[str, bytes]:
         seller=deal.deal.seller.name,
         logo_file=logo_file,
         generated_on=ctx.today.isoformat(),
+        locale=deal.deal.locale,
     )
     files.update(ctx.shell(chrome, bodies))
     return files

@@ -723,8 +723,8 @@ def _from_validation_error(exc: ValidationError, root: Node, data: Any = None) -
 def _describe(kind: str, error: Any, value: Any, field_name: str) -> tuple[str, str | None]:
     found = _found(value)
     ctx = error.get("ctx") or {}
-    if kind in ("bad_date", "bad_due", "bad_offset"):
-        return error["msg"], None
+    if kind in ("bad_date", "bad_due", "bad_offset", "bad_locale"):
+        return error["msg"], ctx.get("hint")
     if kind == "literal_error":
         expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
         close = _close(value, expected.split(", ")) if isinstance(value, str) else []

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
+from . import i18n
+
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OFFSET = re.compile(r"^target\s*([+-])\s*(\d+)\s*(d|w|bd)$")
 IDENT = r"^[a-z0-9][a-z0-9_-]*$"
@@ -105,6 +107,24 @@ Due = Annotated[
         }
     ),
 ]
+
+
+def parse_deal_locale(value: Any) -> str:
+    """A deal's ``locale`` that Dealrooms can write in, normalised (``en-gb`` -> ``en_GB``)."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("bad_locale", "expected a language code like de or en_GB, found {found}",
+                                  {"found": _found(value), "hint": "write the code as text, e.g. locale: de"})
+    try:
+        return str(i18n.parse_locale(value))
+    except i18n.UnsupportedLocale as exc:
+        raise PydanticCustomError("bad_locale", "{message}", {"message": exc.message, "hint": exc.hint}) from None
+
+
+Locale = Annotated[
+    str,
+    BeforeValidator(parse_deal_locale),
+    WithJsonSchema({"type": "string", "pattern": r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$", "examples": ["en", "en_GB", "de", "vi"]}),
+]
 Ident = Annotated[str, Field(pattern=IDENT, min_length=1, max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
 Side = Literal["buyer", "seller", "partner"]
@@ -130,7 +150,9 @@ class DealInfo(Model):
     stage: str | None = Field(None, description="Sales stage, free text in snake_case (e.g. evaluation).")
     target_date: Date = Field(description="The buyer's desired outcome date (go-live, signature).")
     summary: str = Field("", description="Markdown: the outcome and why, in the buyer's words.")
-    locale: str = Field("en", description="Language and date format of the deal room, e.g. en, en_GB, de, fr.")
+    locale: Locale = Field(
+        "en", description="Language of the deal room and its formats of dates, money and numbers, e.g. en, en_GB, de, fr, es, vi, th, ro.",
+    )
 
 
 class Person(Model):

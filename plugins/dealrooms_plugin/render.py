@@ -19,12 +19,14 @@ import jinja2
 import markdown as markdown_lib
 import nh3
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
 from markdown.extensions.tables import TableExtension
 from markupsafe import Markup
 
-from .view import DealView, days_text, humanize
+from .i18n import N_, SOURCE_LANGUAGE, html_lang, template_callables
+from .labels import HEALTH_LABELS, SIDE_LABELS, STATUS_LABELS
+from .view import DealView, humanize
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -40,17 +42,18 @@ class PageSpec:
 
 
 PAGES = (
-    PageSpec("overview", "Overview", "", "home"),
-    PageSpec("plan", "Plan", "plan/", "timeline"),
-    PageSpec("people", "People", "people/", "people"),
-    PageSpec("value", "Value", "value/", "value"),
-    PageSpec("proposal", "Proposal", "proposal/", "proposal"),
+    PageSpec("overview", N_("Overview"), "", "home"),
+    PageSpec("plan", N_("Plan"), "plan/", "timeline"),
+    PageSpec("people", N_("People"), "people/", "people"),
+    PageSpec("value", N_("Value"), "value/", "value"),
+    PageSpec("proposal", N_("Proposal"), "proposal/", "proposal"),
 )
 
 
 @dataclass(frozen=True)
 class RenderedPage:
     spec: PageSpec
+    title: str  # the page's title in the deal's language
     html: str  # the page body; the adapter indexes it for search with its theme's own parser
 
 
@@ -60,15 +63,24 @@ def make_env(override_dirs: Iterable[Path] = ()) -> jinja2.Environment:
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
+        extensions=["jinja2.ext.i18n"],
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
     )
+    # The gettext callables come with each render (i18n.template_callables), in
+    # Jinja's new style: `{% trans %}` and `_()` format their own placeholders.
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    # Whitespace inside {% trans %} collapses, so a wrapped template line is one catalog entry.
+    env.policies["ext.i18n.trimmed"] = True
+    # English unless a render passes the deal's language (the rep's own pages are English).
+    env.globals.update(template_callables(SOURCE_LANGUAGE))
     env.filters.update(
         date=_date, money=_money, number=_number, percent=_percent, markdown=markdown, humanize=humanize,
-        days=days_text, plural=_plural,
+        days=_days, side_label=_label(SIDE_LABELS), status_label=_label(STATUS_LABELS),
+        health_label=_label(HEALTH_LABELS),
     )
     return env
 
@@ -80,6 +92,7 @@ def render_pages(view: DealView, env: jinja2.Environment, *, calendar_file: str 
     linked from the Plan page when given.
     """
     pages = []
+    gettext = template_callables(view.locale)
     for spec in PAGES:
         prefix = "../" * spec.path.count("/")
 
@@ -89,8 +102,9 @@ def render_pages(view: DealView, env: jinja2.Environment, *, calendar_file: str 
         # The context documented in theme_overrides/README.md, and nothing more.
         html = env.get_template(f"dealrooms/{spec.name}.html").render(
             d=view, url_to=url_to, calendar_url=prefix + calendar_file if calendar_file else None,
+            lang=html_lang(view.locale), **gettext,
         )
-        pages.append(RenderedPage(spec, html))
+        pages.append(RenderedPage(spec, str(gettext["gettext"](spec.title)), html))
     return pages
 
 
@@ -108,8 +122,13 @@ def _date(value: dt.date | None, locale: str = "en", fmt: str = "medium") -> str
     """``format='medium'`` -> 15 Feb 2027 (en_GB) / Feb 15, 2027 (en)."""
     if value is None:
         return ""
-    formats = {"short_day": "d MMM", "day_month": "d MMMM", "weekday": "EEEE d MMMM y"}
-    return format_date(value, formats.get(fmt, fmt), locale=_locale(locale))
+    # CLDR skeletons: the fields wanted, in the order and words of the locale
+    # ("20 Nov" in en_GB, "Nov 20" in en, "20. Nov." in de).
+    skeletons = {"short_day": "MMMd", "day_month": "MMMMd", "weekday": "yMMMMEEEEd", "month": "MMM",
+                 "month_year": "yMMM"}
+    if fmt in skeletons:
+        return format_skeleton(skeletons[fmt], value, locale=_locale(locale))
+    return format_date(value, fmt, locale=_locale(locale))
 
 
 def _money(value: Decimal | float, currency: str, locale: str = "en") -> str:
@@ -126,8 +145,21 @@ def _percent(value: float, locale: str = "en") -> str:
     return format_percent(value / 100, locale=_locale(locale))
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return one if n == 1 else many
+def _label(labels: dict[str, str]):
+    """A filter: a side, status or health key -> its shared label (labels.py), in the deal's language."""
+
+    @jinja2.pass_context
+    def label(context: jinja2.runtime.Context, key: str) -> str:
+        return context["gettext"](labels[key])
+
+    return label
+
+
+@jinja2.pass_context
+def _days(context: jinja2.runtime.Context, n: int) -> str:
+    """``1 day``, ``7 days`` in the deal's language: a count of days without its sign ("3 days late")."""
+    ngettext = context["ngettext"]
+    return ngettext("%(num)s day", "%(num)s days", abs(n))
 
 
 # --- Markdown from the deal file ---------------------------------------------

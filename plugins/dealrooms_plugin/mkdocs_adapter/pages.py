@@ -84,6 +84,6 @@ def error_pages(env: jinja2.Environment, config: MkDocsConfig, slug: str, proble
     )
     spec = PageSpec("overview", "Problems", "", "alert")
     chrome = Chrome(slug=slug, site_name=slug, seller="", logo_file=None, generated_on="")
-    out = render_shell(env, config, chrome, [RenderedPage(spec, body)], {}, preview=True)
+    out = render_shell(env, config, chrome, [RenderedPage(spec, spec.title, body)], {}, preview=True)
     page = out["index.html"]
     return {"index.html": page, **{f"{p.path}index.html": page for p in PAGES if p.path}}

@@ -23,6 +23,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
+import material
 from markupsafe import escape
 from material.plugins.search.plugin import SearchIndex
 from mkdocs.commands.build import get_context
@@ -35,9 +36,11 @@ from mkdocs.utils import get_relative_url
 
 from .. import csp
 from ..build import Chrome
+from ..i18n import template_callables
 from ..render import RenderedPage
 
 SHELL_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "shell"
+MATERIAL_TEMPLATES = Path(material.__file__).resolve().parent / "templates"
 SHELL = "dealroom.html"
 # Stands for the page body while the shell's inline scripts are hashed. A
 # comment: deal text cannot produce one (the sanitiser strips comments,
@@ -75,6 +78,30 @@ class MaterialShell:
         return render_shell(self.env, self.config, chrome, bodies, self.search, preview=self.preview)
 
 
+def material_language(locale: str) -> str:
+    """Material's interface language for a deal's locale: ``pt_BR`` -> ``pt-BR``, ``de_AT`` -> ``de``, else ``en``."""
+    parts = str(locale).replace("-", "_").split("_")
+    for candidate in (f"{parts[0]}-{parts[-1]}", parts[0]):
+        if (MATERIAL_TEMPLATES / "partials" / "languages" / f"{candidate}.html").is_file():
+            return candidate
+    return "en"
+
+
+def deal_theme(config: MkDocsConfig, locale: str) -> object:
+    """The site's theme settings with Material's language set to the deal's.
+
+    Each deal is its own small site, so Material's own words (search, "Skip
+    to content", the header's buttons) and ``<html lang>`` follow the deal's
+    locale. Templates read ``config.theme.language`` and the theme's other
+    keys by name, so a mapping with the one key replaced serves them; the
+    shared Theme object is never changed.
+    """
+    language = material_language(locale)
+    if config.theme["language"] == language:
+        return config.theme
+    return {**dict(config.theme.items()), "language": language}
+
+
 def search_config(config: MkDocsConfig) -> dict:
     """The search options the deal's own index carries (Material's search plugin reads them in the browser)."""
     plugin = config.plugins.get("material/search") or config.plugins.get("search")
@@ -110,12 +137,13 @@ def render_shell(
     ``preview``: pages served by ``mkdocs serve``, whose live-reload script
     MkDocs injects inline (see :func:`_with_policy`).
     """
-    deal_config = copy.copy(config)  # shallow: only the site name differs per deal
+    deal_config = copy.copy(config)  # shallow: only the site name and the theme's language differ per deal
     deal_config["site_name"] = str(escape(chrome.site_name))
+    deal_config["theme"] = deal_theme(config, chrome.locale)
     pages: list[Page] = []
     for body in bodies:
         src = f"{chrome.slug}/{'index' if not body.spec.path else body.spec.name}.md"
-        page = Page(body.spec.title, File.generated(deal_config, src, content=""), deal_config)
+        page = Page(body.title, File.generated(deal_config, src, content=""), deal_config)
         page.content = body.html
         page.markdown = ""
         page.meta = {"hide": ["toc"]} if len(bodies) > 1 else {"hide": ["toc", "navigation"]}
@@ -178,6 +206,7 @@ def _render_pages(
         context["base_url"] = base  # type: ignore[typeddict-unknown-key]
         context["dealroom"] = chrome  # type: ignore[typeddict-unknown-key]
         context["dealroom_root"] = base if base.endswith("/") else base + "/"  # type: ignore[typeddict-unknown-key]
+        context.update(template_callables(chrome.locale))  # type: ignore[typeddict-item]  # `_()` in the shell
         shell = with_policy(template.render(context), preview=preview)
         page.content = body
         out.append(shell.replace(_BODY, body or "").encode("utf-8"))

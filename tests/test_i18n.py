@@ -1,0 +1,117 @@
+"""Translations: catalogs in step with the sources, the deal's locale checked, pages in the deal's language."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from dealrooms_plugin import i18n
+from dealrooms_plugin.errors import InvalidDeal
+from dealrooms_plugin.load import load_deal
+
+from buildutil import build_site, set_plugin_options
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "plugins" / "dealrooms_plugin"
+LOCALES = PACKAGE / "locales"
+REQUIRED = {"en", "de", "fr", "es", "vi", "th", "ro"}
+
+
+def _source_messages() -> set[str]:
+    """Every msgid in the sources, extracted the way `./dev i18n` does (babel.cfg)."""
+    method_map = [("plugins/dealrooms_plugin/**.py", "python"), ("plugins/dealrooms_plugin/templates/**.html", "jinja2")]
+    options = {"plugins/dealrooms_plugin/templates/**.html": {
+        "extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "trimmed": "true",
+        "trim_blocks": "true", "lstrip_blocks": "true",
+    }}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "pgettext": ((1, "c"), 2),
+                "npgettext": ((1, "c"), 2, 3)}
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), method_map, options, keywords):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_the_template_catalog_lists_every_message_in_the_sources() -> None:
+    with (LOCALES / "dealrooms.pot").open("rb") as fp:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fp) if m.id}
+    sources = _source_messages()
+    assert sources - template == set(), "run ./dev i18n: these messages are not in dealrooms.pot"
+    assert template - sources == set(), "run ./dev i18n: dealrooms.pot lists messages the sources no longer use"
+
+
+@pytest.mark.parametrize("language", sorted(REQUIRED - {"en"}))
+def test_each_compiled_catalog_is_its_po_file_compiled(language: str) -> None:
+    folder = LOCALES / language / "LC_MESSAGES"
+    with (folder / "dealrooms.po").open("rb") as fp:
+        catalog = read_po(fp)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    assert (folder / "dealrooms.mo").read_bytes() == compiled.getvalue(), "run ./dev i18n to compile the catalogs"
+
+
+def test_the_required_languages_are_available() -> None:
+    assert REQUIRED <= set(i18n.languages())
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [("de", "de"), ("en_GB", "en_GB"), ("en-GB", "en_GB"), ("EN", "en"), ("de_AT", "de_AT"), ("th", "th")],
+)
+def test_a_supported_locale_is_normalised(written: str, normalised: str) -> None:
+    assert str(i18n.parse_locale(written)) == normalised
+
+
+@pytest.mark.parametrize(
+    ("written", "message", "hint"),
+    [
+        ("vn", "unknown locale 'vn'; expected a language code like de or en_GB", "did you mean 'vi'?"),
+        ("zz_ZZ", "unknown locale 'zz_ZZ'; expected a language code like de or en_GB", None),
+        ("ja", "no translation for 'Japanese' (ja)", "add a catalog for it (README, 'Translations'), or pick a listed language"),
+    ],
+)
+def test_an_unknown_or_untranslated_locale_is_refused(written: str, message: str, hint: str | None) -> None:
+    with pytest.raises(i18n.UnsupportedLocale) as caught:
+        i18n.parse_locale(written)
+    assert caught.value.message.startswith(message)
+    if hint:
+        assert caught.value.hint == hint
+
+
+def test_a_bad_locale_in_a_deal_file_is_a_problem_with_its_line(project: Path) -> None:
+    deal = project / "dealrooms" / "marlow-vine.yml"
+    text = deal.read_text(encoding="utf-8")
+    deal.write_text(re.sub(r"(?m)^  locale: .*$", "  locale: vn", text), encoding="utf-8")
+    line = next(i for i, row in enumerate(deal.read_text(encoding="utf-8").splitlines(), 1) if row.strip() == "locale: vn")
+    with pytest.raises(InvalidDeal) as caught:
+        load_deal(deal, project_dir=project)
+    [problem] = caught.value.problems
+    assert str(problem) == (
+        f"dealrooms/marlow-vine.yml:{line}: deal.locale: unknown locale 'vn'; expected a language code like de or en_GB"
+        " (hint: did you mean 'vi'?)"
+    ) or (problem.line == line and problem.hint == "did you mean 'vi'?")
+
+
+def test_template_callables_escape_arguments_but_not_the_catalog_text() -> None:
+    gettext = i18n.template_callables("en")["gettext"]
+    assert str(gettext("Target: %(date)s", date="<b>x</b>")) == "Target: &lt;b&gt;x&lt;/b&gt;"
+    assert str(gettext("100%% sure")) == "100% sure"
+
+
+def test_a_german_deal_room_is_german(project: Path) -> None:
+    deal = project / "dealrooms" / "marlow-vine.yml"
+    deal.write_text(re.sub(r"(?m)^  locale: .*$", "  locale: de", deal.read_text(encoding="utf-8")), encoding="utf-8")
+    set_plugin_options(project, protect=False)
+    site = build_site(project)
+    overview = (site / "marlow-vine" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="de"' in overview
+    english = (site / "kestrel-freight" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en"' in english
+    # Material's own words follow the deal (its search box), the other deal stays English.
+    assert 'placeholder="Suche"' in overview and 'placeholder="Search"' in english
