@@ -115,3 +115,90 @@ def test_a_german_deal_room_is_german(project: Path) -> None:
     assert '<html lang="en"' in english
     # Material's own words follow the deal (its search box), the other deal stays English.
     assert 'placeholder="Suche"' in overview and 'placeholder="Search"' in english
+
+
+# --- the catalogs themselves ----------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+TAG = re.compile(r"</?[a-z][^>]*>")
+
+
+def _catalog(language: str):
+    with (LOCALES / language / "LC_MESSAGES" / "dealrooms.po").open("rb") as fp:
+        return read_po(fp)
+
+
+def _forms(message) -> list[str]:
+    return list(message.string) if isinstance(message.string, (tuple, list)) else [message.string]
+
+
+def _ids(message) -> list[str]:
+    return list(message.id) if isinstance(message.id, tuple) else [message.id]
+
+
+@pytest.mark.parametrize("language", sorted(REQUIRED - {"en"}))
+def test_every_message_is_translated_and_reviewed(language: str) -> None:
+    catalog = _catalog(language)
+    untranslated = [_ids(m)[0] for m in catalog if m.id and not all(_forms(m))]
+    fuzzy = [_ids(m)[0] for m in catalog if m.id and m.fuzzy]
+    assert untranslated == [], f"{language}: translate these in locales/{language}/LC_MESSAGES/dealrooms.po"
+    assert fuzzy == [], f"{language}: review these (remove the fuzzy flag once checked)"
+
+
+@pytest.mark.parametrize("language", sorted(REQUIRED - {"en"}))
+def test_translations_keep_the_placeholders_and_markup_of_their_message(language: str) -> None:
+    wrong = []
+    for message in _catalog(language):
+        if not message.id or not all(_forms(message)):
+            continue
+        ids = _ids(message)
+        names = {name for text in ids for name in PLACEHOLDER.findall(text)}
+        tags = sorted(TAG.findall(ids[-1]))
+        for form in _forms(message):
+            if set(PLACEHOLDER.findall(form)) != names or sorted(TAG.findall(form)) != tags:
+                wrong.append((ids[0], form))
+                continue
+            try:  # a lone % (French "10 %") would break formatting at render time
+                form % {name: "x" for name in names}
+            except (ValueError, TypeError, KeyError) as exc:
+                wrong.append((ids[0], f"{form} ({exc})"))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("language", sorted(REQUIRED - {"en"}))
+def test_plural_messages_have_as_many_forms_as_the_language(language: str) -> None:
+    catalog = _catalog(language)
+    expected = {"de": 2, "fr": 2, "es": 2, "vi": 1, "th": 1, "ro": 3}[language]
+    assert catalog.num_plurals == expected
+    plurals = [m for m in catalog if m.id and isinstance(m.id, tuple)]
+    assert plurals, "the catalog has no plural messages: were they extracted without their plural (see below)?"
+    assert [(m.id[0], len(_forms(m))) for m in plurals if len(_forms(m)) != expected] == []
+
+
+def _source_plurals() -> set[tuple[str, str]]:
+    method_map = [("plugins/dealrooms_plugin/**.py", "python"), ("plugins/dealrooms_plugin/templates/**.html", "jinja2")]
+    options = {"plugins/dealrooms_plugin/templates/**.html": {
+        "extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "trimmed": "true",
+        "trim_blocks": "true", "lstrip_blocks": "true",
+    }}
+    keywords = {"ngettext": (1, 2), "npgettext": ((1, "c"), 2, 3)}
+    return {tuple(message) for _f, _l, message, _c, _x in extract_from_dir(str(ROOT), method_map, options, keywords)
+            if not isinstance(message, str)}
+
+
+def test_plural_messages_keep_their_plural_in_the_template_catalog() -> None:
+    # `pybabel extract -k ngettext` (no argument spec) keeps only the singular, and
+    # every language then shows English plurals ("3 days late" on a German page).
+    with (LOCALES / "dealrooms.pot").open("rb") as fp:
+        template = {m.id for m in read_po(fp) if m.id and isinstance(m.id, tuple)}
+    sources = _source_plurals()
+    assert sources, "no plural messages found in the sources"
+    assert sources - template == set(), "extract with -k ngettext:1,2 (./dev i18n)"
+
+
+@pytest.mark.parametrize("language", sorted(REQUIRED - {"en"}))
+def test_plurals_are_translated_at_render_time(language: str) -> None:
+    english = {n: i18n.ntranslate("en", "%(num)s day", "%(num)s days", n) for n in (1, 3, 25)}
+    for n, text in english.items():
+        assert i18n.ntranslate(language, "%(num)s day", "%(num)s days", n) != text
+    assert i18n.ntranslate(language, "%(num)s day", "%(num)s days", 3).startswith("3")
