@@ -121,7 +121,7 @@ milestones:
     assert [m.id for m in deal.milestones] == ["kickoff", "security", "legal", "pilot"]
     security = deal.milestones[1]
     assert (security.title, security.owner, security.status, security.after) == (
-        "Security review", "mia", "done", ("kickoff",))  # untouched fields come from the template
+        "Security review", ("mia",), "done", ("kickoff",))  # untouched fields come from the template
     plan = schedule(deal, dt.date(2027, 1, 1))
     assert plan.get("kickoff").planned == dt.date(2027, 1, 4)
     assert plan.get("pilot").planned == dt.date(2027, 2, 15)

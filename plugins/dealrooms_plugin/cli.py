@@ -32,23 +32,45 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Plan warnings count as problems (exit 1): for CI. Also the plugin option strict: true.")
 @CONFIG_OPTION
-def check(paths: tuple[Path, ...], config_file: Path) -> None:
-    """Validate deal files (default: every deal in deals_dir). Exit 1 on any problem."""
+def check(paths: tuple[Path, ...], strict: bool, config_file: Path) -> None:
+    """Validate deal files (default: every deal in deals_dir) and check their plans. Exit 1 on any problem.
+
+    Plan warnings (a plan too long to follow, a step before the step it
+    waits for, an expired proposal, no step on the buyer's side, ...) are
+    listed after the problems; with --strict they fail the check too.
+    """
+    from .checks import deal_warnings
+    from .plan import Thresholds
+    from .today import today
+
     # Named files can be checked outside a project; the plugin options are checked whenever there is one.
     settings = read_settings(config_file) if not paths or config_file.is_file() else None
+    strict = strict or bool(settings and settings.options.strict)
+    thresholds = settings.options.thresholds if settings else Thresholds()
+    day = today()
     files = _deal_files(paths, settings)
-    problems = 0
+    problems = warnings = 0
     for path in files:
+        folders = _folders_for(path, settings)
         try:
-            load_deal(path, **_folders_for(path, settings))
+            loaded = load_deal(path, **folders)
         except InvalidDeal as exc:
             problems += len(exc.problems)
             for problem in exc.problems:
                 click.echo(str(problem), err=False)
-    if problems:
-        click.secho(f"{problems} problem(s) in {len(files)} deal file(s)", fg="red", err=True)
+            continue
+        for warning in deal_warnings(loaded, day, thresholds, **folders):
+            warnings += 1
+            click.echo(str(warning), err=False)
+    summary = f"{problems} problem(s) and {warnings} plan warning(s) in {len(files)} deal file(s)"
+    if problems or (strict and warnings):
+        click.secho(summary + (" (--strict: warnings fail the check)" if strict and warnings else ""), fg="red", err=True)
         sys.exit(1)
+    if warnings:
+        click.secho(summary + "; the deals build (use --strict to fail on warnings)", fg="yellow", err=True)
+        return
     click.secho(f"{len(files)} deal file(s) OK", fg="green", err=True)
 
 

@@ -25,11 +25,15 @@ class Problem:
     path: str
     message: str
     hint: str | None = None
+    # A plan warning (checks.py): the deal builds, but the plan needs the rep's attention.
+    warning: bool = False
 
     def __str__(self) -> str:
         where = display_path(self.file)
         if self.line is not None:
             where = f"{where}:{self.line}"
+        if self.warning:
+            where += ": warning"
         text = f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
         if self.hint:
             text += f" (hint: {self.hint})"

@@ -50,17 +50,13 @@ import hashlib
 import json
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from . import load
 from .errors import DealroomsError, InvalidDeal, Problem, display_path
-from .logos import escapes
 from .model import Deal, Milestone
 from .owners import resolve_owner
 from .plan import Schedule, schedule
@@ -448,35 +444,12 @@ def _where(problem: Problem, path: Path) -> str:
 def load_version(content: bytes, path: Path, *, deals_dir: Path, project_dir: Path) -> Deal:
     """A past version of the deal file at ``path`` (its bytes), validated as :func:`.load.load_deal` would.
 
-    Templates are the current project's, with the same checks (a template
-    leading outside the project is refused). The buyer's logo is not
-    checked: it is not part of the plan. Raises
-    :class:`~.errors.InvalidDeal`, naming ``path`` (not the temporary copy
-    the YAML reader needs) in its problems.
+    Templates and the logo are the current project's, with the same checks
+    (a template leading outside the project is refused). Raises
+    :class:`~.errors.InvalidDeal`, naming ``path`` in its problems.
     """
-    problems: list[Problem] = []
-    sources: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="dealrooms-history-") as tmp:
-        copy = Path(tmp) / path.name
-        copy.write_bytes(content)
-        # The copy lives outside the project; templates are held to the project below.
-        anywhere = Path(os.path.commonpath([os.path.realpath(tmp), os.path.realpath(project_dir)]))
-        data, node = load._load_with_templates(copy, deals_dir, anywhere, problems, sources, depth=0)
-        for template in sources[1:]:
-            outside = escapes(template, project_dir)
-            if outside:
-                problems.append(Problem(template, 1, "", f"this file leads outside the project (to {outside})"))
-        deal = None
-        if data is not None and not problems:
-            try:
-                deal = Deal.model_validate(data)
-            except ValidationError as exc:
-                problems.extend(load._from_validation_error(exc, node))
-            problems.extend(load._check_references(data, node))
-        problems = [replace(p, file=path) if p.file == copy else p for p in problems]
-    if problems or deal is None:
-        raise InvalidDeal(problems or [Problem(path, None, "", "not a deal")])
-    return deal
+    loaded = load.load_deal(path, deals_dir=deals_dir, project_dir=project_dir, content=content)
+    return loaded.deal
 
 
 # --- git ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import DealroomsError, InvalidDeal, Problem, display_path
 from .logos import check_logo, escapes
-from .model import OWNER_SIDES, Deal
+from .model import IDENT, OWNER_SIDES, Deal
 from .plan import dependency_cycle
 
 BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -163,12 +163,15 @@ def load_deals(deals_dir: Path, *, project_dir: Path | None = None) -> LoadResul
     return result
 
 
-def load_deal(path: Path, *, deals_dir: Path | None = None, project_dir: Path | None = None) -> LoadedDeal:
+def load_deal(path: Path, *, deals_dir: Path | None = None, project_dir: Path | None = None,
+              content: bytes | None = None) -> LoadedDeal:
     """Load one deal file (following ``extends``) and validate it.
 
     Every file read (the deal, its templates, its logo) must lead to a place
     inside ``project_dir`` (default: the deals folder's parent) once links are
     followed; the paths kept in the result are the paths as written.
+    ``content``: the deal file's bytes when they are not the file's (a past
+    version from git); templates and the logo are the project's.
     """
     path = Path(path)
     deals_dir = Path(deals_dir) if deals_dir else path.parent
@@ -186,7 +189,7 @@ def load_deal(path: Path, *, deals_dir: Path | None = None, project_dir: Path | 
                     f"rename the file, e.g. to {slug}-deal.yml or after the buyer")
         )
     sources: list[Path] = []
-    data, node = _load_with_templates(path, deals_dir, project_dir, problems, sources, depth=0)
+    data, node = _load_with_templates(path, deals_dir, project_dir, problems, sources, depth=0, content=content)
     if data is None:
         raise InvalidDeal(problems)
 
@@ -203,8 +206,28 @@ def load_deal(path: Path, *, deals_dir: Path | None = None, project_dir: Path | 
         sources.append(logo)
     if problems or deal is None:
         raise InvalidDeal(problems)
-    digest = sources_digest([p.read_bytes() for p in sources])
+    digest = sources_digest([content if content is not None and i == 0 else p.read_bytes() for i, p in enumerate(sources)])
     return LoadedDeal(slug, path, deal, tuple(sources), digest, logo)
+
+
+def problems_at(path: Path, found: Iterable[tuple[tuple[str | int, ...], str, str | None]], *,
+                deals_dir: Path | None = None, project_dir: Path | None = None, warning: bool = False) -> list[Problem]:
+    """``(field path, message, hint)`` findings about a valid deal, located in its files.
+
+    Reads the deal (and its templates) again for the line marks, so checks
+    that find nothing never parse YAML; a merged template step is named in
+    its template (see :func:`problem_at`).
+    """
+    path = Path(path)
+    deals_dir = Path(deals_dir) if deals_dir else path.parent
+    data, node = _load_with_templates(path, deals_dir, _project_of(deals_dir, project_dir), [], [], depth=0)
+    out = []
+    for loc, message, hint in found:
+        # A finding about a whole section (milestones:, agreed:) points at its key.
+        problem = (problem_at(node, data, loc, message, hint, at_key=len(loc) == 1) if data is not None
+                   else Problem(path, None, dotted(loc), message, hint))
+        out.append(replace(problem, warning=warning) if warning else problem)
+    return out
 
 
 def sources_digest(contents: Iterable[bytes]) -> str:
@@ -258,18 +281,23 @@ class _Budget:
     trail: list[str | int] = field(default_factory=list)  # the field path being built, for messages
 
 
-def read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, Node | None]:
+def read_yaml(path: Path, problems: list[Problem], *, content: bytes | None = None) -> tuple[Any, Node | None]:
     """Parse one YAML file into plain data and its location tree.
 
+    ``content``: the file's bytes when they do not come from ``path`` (a
+    past version from git), named ``path`` in problems.
     Every failure (too large, not UTF-8, a control character, a syntax error,
     a limit, an unsupported tag) becomes a :class:`Problem` with a line.
     """
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_YAML_BYTES + 1)  # never more than the cap, whatever the file is
-    except OSError as exc:
-        problems.append(Problem(path, None, "", f"cannot read the file ({exc.strerror})"))
-        return None, None
+    if content is not None:
+        raw = content[:MAX_YAML_BYTES + 1]
+    else:
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(MAX_YAML_BYTES + 1)  # never more than the cap, whatever the file is
+        except OSError as exc:
+            problems.append(Problem(path, None, "", f"cannot read the file ({exc.strerror})"))
+            return None, None
     if len(raw) > MAX_YAML_BYTES:
         problems.append(Problem(path, raw[:MAX_YAML_BYTES].count(b"\n") + 1, "",
                                 f"file is larger than {MAX_YAML_BYTES // 1024} KiB",
@@ -419,11 +447,12 @@ def _build_mapping(node: yaml.MappingNode, loader: Any, path: Path, problems: li
             merged.extend(_merge_sources(value_node, loader, path, problems, budget))
             continue
         try:
-            key = _scalar(key_node, loader)
+            _scalar(key_node, loader)  # a tagged key that cannot be read is a problem (`!!int +:`)
         except _UNREADABLE:
             problems.append(_unreadable_scalar(key_node, path, trail))
-            key = key_node.value
-        key = "" if key is None else str(key)
+        # A key is a field name: the text as written. YAML 1.1 would read `on:`,
+        # `yes:` or `no:` as booleans (agreed: {by: ilse, on: 2026-11-10}).
+        key = key_node.value
         if key in explicit:
             first = located.keys[key][1]
             problems.append(Problem(path, key_line, dotted([*trail, key]),
@@ -507,17 +536,19 @@ def _scalar(node: yaml.Node, loader: Any) -> Any:
 
 
 def _load_with_templates(
-    path: Path, deals_dir: Path, project_dir: Path, problems: list[Problem], sources: list[Path], depth: int
+    path: Path, deals_dir: Path, project_dir: Path, problems: list[Problem], sources: list[Path], depth: int,
+    content: bytes | None = None,
 ) -> tuple[dict[str, Any] | None, Node]:
     sources.append(path)
-    outside = escapes(path, project_dir)
+    # Given bytes did not come through `path`; templates are always read from the project.
+    outside = escapes(path, project_dir) if content is None else None
     if outside:
         # Classified by its path as written, a linked file would count as a deal
         # (or template) while its content lives elsewhere: a CRM export, /etc.
         problems.append(Problem(path, 1, "", f"this file leads outside the project (to {outside})",
                                 "copy the file into the project instead of linking to it"))
         return None, Node((path, 1))
-    data, node = read_yaml(path, problems)
+    data, node = read_yaml(path, problems, content=content)
     if node is None:
         return None, Node((path, 1))
     if not isinstance(data, dict):
@@ -628,7 +659,10 @@ def _found(value: Any) -> str:
 
 PATTERN_HINTS = {
     "id": ("an id of lowercase letters, digits, '-' or '_'", "e.g. security-review"),
-    "owner": ("a person id or one of buyer, seller, partner", None),
+    "owner": ("a person id or one of buyer, seller, partner",
+              "use an id from people: (e.g. ilse), not a name; several owners go in a list: owner: [ilse, dov]"),
+    "link": ("a web address starting with https://", "e.g. https://example.com/dpa.pdf"),
+    "by": ("a person id", "e.g. ilse"),
     "after": ("milestone ids", None),
     "goals": ("goal ids", None),
     "email": ("an e-mail address", "e.g. ilse@example.com"),
@@ -715,7 +749,9 @@ def _from_validation_error(exc: ValidationError, root: Node, data: Any = None) -
             message = "required field missing"
             hint = f"add '{last}:' here"
         else:
-            message, hint = _describe(kind, error, value, str(last))
+            # A list item's message is about its field: milestones[2].owner[1] is an owner.
+            field_name = next((str(step) for step in reversed(loc) if isinstance(step, str)), "")
+            message, hint = _describe(kind, error, value, field_name)
         problems.append(problem_at(root, data, loc, message, hint, at_key=kind == "extra_forbidden"))
     return problems
 
@@ -723,7 +759,7 @@ def _from_validation_error(exc: ValidationError, root: Node, data: Any = None) -
 def _describe(kind: str, error: Any, value: Any, field_name: str) -> tuple[str, str | None]:
     found = _found(value)
     ctx = error.get("ctx") or {}
-    if kind in ("bad_date", "bad_due", "bad_offset", "bad_locale"):
+    if kind in ("bad_date", "bad_due", "bad_offset", "bad_locale", "no_owner"):
         return error["msg"], ctx.get("hint")
     if kind == "literal_error":
         expected = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
@@ -814,11 +850,14 @@ def _check_references(data: dict[str, Any], node: Node) -> list[Problem]:
 
     for i, item in _items(data, "milestones"):
         owner = item.get("owner")
-        if isinstance(owner, str) and owner not in people and owner not in OWNER_SIDES:
-            known = _listing(people) or "none yet"
-            close = _close(owner, list(people) + list(OWNER_SIDES))
-            problem(("milestones", i, "owner"), f"unknown person {owner!r} (people are: {known})",
-                    f"did you mean {close[0]!r}?" if close else "use a person id from people:, or buyer, seller or partner")
+        owners = [((), owner)] if isinstance(owner, str) else list(enumerate(owner)) if isinstance(owner, list) else []
+        for j, one in owners:
+            # An owner that is not even id-shaped was reported by the model check already.
+            if isinstance(one, str) and re.match(IDENT, one) and one not in people and one not in OWNER_SIDES:
+                known = _listing(people) or "none yet"
+                close = _close(one, list(people) + list(OWNER_SIDES))
+                problem(("milestones", i, "owner", *((j,) if j != () else ())), f"unknown person {one!r} (people are: {known})",
+                        f"did you mean {close[0]!r}?" if close else "use a person id from people:, or buyer, seller or partner")
         after = item.get("after")
         for j, dep in enumerate(after if isinstance(after, list) else []):
             if not isinstance(dep, str):
@@ -838,6 +877,19 @@ def _check_references(data: dict[str, Any], node: Node) -> list[Problem]:
         if done_on is not None and status != "done":
             problem(("milestones", i, "done_on"), f"done_on is set but status is {status or 'not_started'!r}",
                     "set status: done, or remove done_on")
+
+    agreed = data.get("agreed")
+    by = agreed.get("by") if isinstance(agreed, dict) else None
+    if isinstance(by, str):
+        person = next((item for _, item in _items(data, "people") if item.get("id") == by), None)
+        buyers = [item["id"] for _, item in _items(data, "people") if item.get("side") == "buyer" and isinstance(item.get("id"), str)]
+        if person is None:
+            close = _close(by, buyers)
+            problem(("agreed", "by"), f"unknown person {by!r} (buyer-side people are: {_listing(buyers) or 'none yet'})",
+                    f"did you mean {close[0]!r}?" if close else "the plan is agreed by someone on the buyer's side: add them under people:")
+        elif person.get("side") != "buyer":
+            problem(("agreed", "by"), f"{by!r} is on the {person.get('side')} side; expected a buyer-side person",
+                    "the buyer agrees the plan: name the buyer's champion or sponsor")
 
     cycle = dependency_cycle(_milestone_dependencies(data))
     if cycle:

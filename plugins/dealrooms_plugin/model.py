@@ -127,6 +127,29 @@ Locale = Annotated[
 ]
 Ident = Annotated[str, Field(pattern=IDENT, min_length=1, max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
+
+
+def owner_list(value: Any) -> Any:
+    """``ilse`` -> ``("ilse",)``; a list stays a list (each id checked like one owner, repeats dropped)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise PydanticCustomError("no_owner", "expected at least one owner, found an empty list")
+        return tuple(dict.fromkeys(value)) if all(isinstance(v, str) for v in value) else value
+    return value
+
+
+OwnerIds = Annotated[
+    tuple[Ident, ...],
+    BeforeValidator(owner_list),
+    WithJsonSchema({
+        "anyOf": [{"type": "string", "pattern": IDENT},
+                  {"type": "array", "items": {"type": "string", "pattern": IDENT}, "minItems": 1}],
+    }),
+]
+# A link shown to buyers: web addresses only (never javascript:, data: or file:).
+WebLink = Annotated[str, Field(pattern=r"^https?://[^\s<>\"']+$", max_length=2000)]
 Side = Literal["buyer", "seller", "partner"]
 Status = Literal["not_started", "in_progress", "done", "blocked"]
 
@@ -166,16 +189,44 @@ class Person(Model):
     phone: str | None = None
 
 
+class Deliverable(Model):
+    """What a step produces: a document, a decision, a signed form."""
+
+    text: Text = Field(description="What is delivered, e.g. 'Signed DPA' or 'Security questionnaire (completed)'.")
+    link: WebLink | None = Field(None, description="Where to find it (https://...), optional.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"text": value} if isinstance(value, str) else value
+
+
+DELIVERABLE_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "object", "properties": {"text": {"type": "string", "minLength": 1}, "link": {"type": "string"}},
+         "required": ["text"], "additionalProperties": False},
+    ],
+    "description": "What the step produces: text, or {text: ..., link: https://...}.",
+}
+
+
 class Milestone(Model):
     id: Ident
     title: Text
-    owner: Ident = Field(description="A person id, or one of: buyer, seller, partner.")
+    owner: OwnerIds = Field(
+        description="Who is responsible: a person id or a side (buyer, seller, partner), or a list of them for a "
+        "step owned jointly, e.g. [ilse, dov].",
+    )
     due: Due
     status: Status = "not_started"
     done_on: Date | None = Field(None, description="When a done milestone was completed.")
     notes: str = Field("", description="Markdown.")
     after: tuple[Ident, ...] = Field((), description="Milestone ids that must be done before this one starts.")
     goals: tuple[Ident, ...] = Field((), description="Goal ids this milestone leads to.")
+    deliverable: Annotated[Deliverable | None, WithJsonSchema(DELIVERABLE_SCHEMA)] = Field(
+        None, description="What the step produces (text, or {text, link}); shown on the plan and the next steps.",
+    )
 
 
 class Goal(Model):
@@ -183,8 +234,13 @@ class Goal(Model):
     metric: Text = Field(description="What is measured, e.g. Manual planning hours per month.")
     baseline: float | None = Field(None, description="Where the buyer is today.")
     target: float = Field(description="Where the buyer wants to be.")
-    unit: str | None = None
+    unit: str | None = Field(None, description="Unit of the numbers: hours, %, days, or a currency code (EUR) for money.")
     by: Date | None = Field(None, description="When the target should be reached.")
+    current: float | None = Field(None, description="Where the buyer is now (updated as the project goes), optional.")
+    measured_on: Date | None = Field(None, description="When `current` was measured.")
+    value_per_year: Decimal | None = Field(
+        None, ge=0, description="Money per year reaching the target is worth to the buyer, in the proposal's currency (optional).",
+    )
 
 
 class LineItem(Model):
@@ -209,6 +265,17 @@ class Meeting(Model):
     title: Text
     location: str | None = Field(None, description="Room, address or video-call link.")
     agenda: str = Field("", description="Markdown.")
+    expected_outcome: str = Field("", description="Markdown: what the meeting is for, the decision it should reach.")
+    prepare: str = Field("", description="Markdown: what to do or send before the meeting.")
+    decisions: str = Field("", description="Markdown, after the meeting: what was decided.")
+    notes: str = Field("", description="Markdown, after the meeting: anything else worth keeping.")
+
+
+class Agreement(Model):
+    """The buyer's agreement to the plan: who agreed, and when."""
+
+    by: Ident = Field(description="A buyer-side person id.")
+    on: Date = Field(description="The day the plan was agreed.")
 
 
 class Access(Model):
@@ -264,6 +331,7 @@ class Deal(Model):
     goals: tuple[Goal, ...] = ()
     proposal: Proposal | None = None
     meetings: tuple[Meeting, ...] = ()
+    agreed: Agreement | None = Field(None, description="Who on the buyer's side agreed the plan, and when: {by: ilse, on: 2026-11-10}.")
     access: Annotated[Access | None, WithJsonSchema(ACCESS_SCHEMA)] = Field(
         None, description="Omit to protect the deal room with its own password; 'public' to publish it openly.",
     )

@@ -164,6 +164,8 @@ class Options(_Strict):
         description="Where builds keep validated deals and finished output between runs (relative to mkdocs.yml; keep it out of git).")
     shard: Annotated[str | None, Expect("K/N, e.g. 1/3")] = Field(
         None, description="`K/N`: build only the K-th of N deterministic subsets of deals (CI matrices); DEALROOMS_SHARD overrides.")
+    strict: Flag = Field(
+        False, description="Plan warnings (dealrooms check) fail the build and `dealrooms check`, as errors do: for CI.")
     health: HealthOptions = Field(
         default_factory=HealthOptions,
         description="When a deal is at risk or off track: its slip in days, or its number of overdue milestones.")

@@ -1,0 +1,156 @@
+"""Plan checks: what a valid deal file can still get wrong about the practice.
+
+A deal that loads is well-formed; these checks ask whether its plan is one
+the practice would sign off (see the README, "Plan checks"): short enough to
+be followed, mutual, in an order that can happen, with a proposal that is
+still valid when the buyer signs. They are **warnings** for the rep, shown by
+``dealrooms check``, the build log and the preview, never to buyers;
+``dealrooms check --strict`` and the ``strict`` plugin option make them
+errors for CI.
+
+:func:`plan_findings` is pure (a deal, its schedule, today); only when it
+finds something does :func:`plan_warnings` read the deal's file again for
+the lines, so checking 1,000 clean deals costs no YAML parsing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .errors import Problem
+from .load import LoadedDeal, problems_at
+from .model import Deal
+from .plan import Schedule, Thresholds, schedule
+
+# Published win-rate data on mutual action plans: plans of 11-15 steps do
+# best, and plans over 30 steps do no better than no plan at all.
+MAX_STEPS = 30
+NOTE_STEPS = 20
+
+# A step whose id or title says it is the signature: the proposal must still
+# be valid on that day (else the target date stands in for it).
+_SIGNATURE = re.compile(r"(^|[^a-z])(sign|signs|signed|signing|signature|signoff|contract)([^a-z]|$)", re.I)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One plan warning before it is located in the file: where (a field path), what, and what to do."""
+
+    loc: tuple[str | int, ...]
+    message: str
+    hint: str
+
+
+def signature_step(deal: Deal, schedule: Schedule):
+    """The open step that is the signature (by id or title), or None; the proposal must outlive it."""
+    for p in schedule.milestones:
+        if p.is_open and (_SIGNATURE.search(p.milestone.id.replace("-", " ")) or _SIGNATURE.search(p.milestone.title)):
+            return p
+    return None
+
+
+def plan_findings(deal: Deal, schedule: Schedule, *, plan_changed_on: dt.date | None = None) -> list[Finding]:
+    """Every plan warning for one deal as of ``schedule.today``.
+
+    ``plan_changed_on``: when the plan last changed (from its git history),
+    to tell whether it changed after the buyer agreed it.
+    """
+    today = schedule.today
+    found: list[Finding] = []
+    steps = len(deal.milestones)
+    if steps > MAX_STEPS:
+        found.append(Finding(("milestones",), f"{steps} steps; plans of more than {MAX_STEPS} steps do no better than no plan",
+                             "keep 11-15 steps the buyer can follow: merge small ones, move detail into notes"))
+    elif steps > NOTE_STEPS:
+        found.append(Finding(("milestones",), f"{steps} steps; plans of 11-15 steps do best",
+                             "merge small steps, or move detail into their notes"))
+
+    index = {m.id: i for i, m in enumerate(deal.milestones)}
+    planned = {p.id: p for p in schedule.milestones}
+    for i, m in enumerate(deal.milestones):
+        plan = planned[m.id]
+        for dep in m.after:
+            before = planned.get(dep)
+            if before is not None and plan.planned < before.planned and m.status != "done":
+                found.append(Finding(
+                    ("milestones", i, "due"),
+                    f"planned for {plan.planned.isoformat()}, before {dep!r} ({before.planned.isoformat()}) that it waits for",
+                    f"move it after {before.planned.isoformat()}, or remove {dep!r} from after:",
+                ))
+        if m.status == "done" and m.done_on is None:
+            found.append(Finding(("milestones", i, "status"), "done, but without done_on",
+                                 f"add done_on: {today.isoformat()} (the day it was done), so lateness and history stay true"))
+
+    open_steps = [p for p in schedule.milestones if p.is_open]
+    if open_steps and not any("buyer" in _sides(deal, p.milestone.owner) for p in open_steps):
+        found.append(Finding(("milestones",), "no open step is owned by the buyer's side; a mutual plan has work on both sides",
+                             "give the buyer the steps only they can do (security review, sign-off), or own them jointly"))
+
+    if deal.deal.target_date < today and open_steps:
+        found.append(Finding(("deal", "target_date"), f"the target date {deal.deal.target_date.isoformat()} is in the past",
+                             "agree a new target with the buyer and set it here"))
+
+    proposal = deal.proposal
+    if proposal is not None and proposal.valid_until is not None:
+        until = proposal.valid_until
+        signature = signature_step(deal, schedule)
+        if until < today:
+            found.append(Finding(("proposal", "valid_until"), f"the proposal expired on {until.isoformat()}",
+                                 "renew the offer and set a new valid_until"))
+        elif signature is not None and until < signature.planned:
+            found.append(Finding(
+                ("proposal", "valid_until"),
+                f"the proposal expires on {until.isoformat()}, before {signature.milestone.title!r} ({signature.planned.isoformat()})",
+                f"extend valid_until to {signature.planned.isoformat()} or later, or plan the signature earlier",
+            ))
+        elif signature is None and until < deal.deal.target_date and open_steps:
+            found.append(Finding(
+                ("proposal", "valid_until"),
+                f"the proposal expires on {until.isoformat()}, before the target date {deal.deal.target_date.isoformat()}",
+                "extend valid_until, or add the signature as a step so the check can use its date",
+            ))
+
+    if deal.agreed is not None and plan_changed_on is not None and plan_changed_on > deal.agreed.on:
+        found.append(Finding(
+            ("agreed",), f"the plan changed on {plan_changed_on.isoformat()}, after it was agreed on {deal.agreed.on.isoformat()}",
+            "walk the buyer through the change; once they agree, set agreed.on to that day",
+        ))
+    return found
+
+
+def _sides(deal: Deal, owner_ids: Iterable[str]) -> set[str]:
+    sides = set()
+    for ident in owner_ids:
+        person = deal.person(ident)
+        sides.add(person.side if person is not None else ident)
+    return sides
+
+
+def plan_warnings(loaded: LoadedDeal, schedule: Schedule, *, project_dir: Path | None = None,
+                  plan_changed_on: dt.date | None = None) -> list[Problem]:
+    """The plan warnings of a loaded deal, each with its file, line and field (a template's, for merged items)."""
+    findings = plan_findings(loaded.deal, schedule, plan_changed_on=plan_changed_on)
+    if not findings:
+        return []
+    found = problems_at(loaded.path, [(f.loc, f.message, f.hint) for f in findings], project_dir=project_dir, warning=True)
+    return sorted(found, key=lambda p: (p.file != loaded.path, str(p.file), p.line or 0))  # the deal's own lines first, in order
+
+
+def deal_warnings(loaded: LoadedDeal, today: dt.date, thresholds: Thresholds = Thresholds(), *,
+                  project_dir: Path | None = None, deals_dir: Path | None = None) -> list[Problem]:
+    """The plan warnings of one deal as of ``today``: what ``dealrooms check`` and the build report.
+
+    The plan's git history is read only for a deal whose plan was agreed
+    (to tell whether it changed since), so most deals cost one schedule.
+    """
+    plan = schedule(loaded.deal, today, thresholds)
+    changed_on = None
+    if loaded.deal.agreed is not None:
+        from .history import deal_history  # git is asked only here
+
+        changed_on = deal_history(loaded.path, today=today, deals_dir=deals_dir, project_dir=project_dir).last_changed
+    return plan_warnings(loaded, plan, project_dir=project_dir, plan_changed_on=changed_on)
