@@ -20,10 +20,11 @@ import markdown as markdown_lib
 import nh3
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_plus_sign_symbol
 from markdown.extensions.tables import TableExtension
 from markupsafe import Markup
 
+from . import pageview
 from .i18n import N_, SOURCE_LANGUAGE, html_lang, template_callables
 from .labels import HEALTH_LABELS, SIDE_LABELS, STATUS_LABELS
 from .view import DealView, humanize
@@ -80,7 +81,10 @@ def make_env(override_dirs: Iterable[Path] = ()) -> jinja2.Environment:
     env.filters.update(
         date=_date, money=_money, number=_number, percent=_percent, markdown=markdown, humanize=humanize,
         days=_days, side_label=_label(SIDE_LABELS), status_label=_label(STATUS_LABELS),
-        health_label=_label(HEALTH_LABELS),
+        health_label=_label(HEALTH_LABELS), signed_number=_signed_number, signed_percent=_signed_percent,
+        # What the pages show beyond the deal view (pageview.py): decided in Python, formatted here.
+        plan_by_date=pageview.plan_by_date, goal_figures=pageview.goal_figures, role_text=pageview.role_text,
+        seller_contact=pageview.seller_contact, mailto=pageview.mailto,
     )
     return env
 
@@ -119,20 +123,32 @@ def _locale(locale: str | None) -> Locale:
 
 
 def _date(value: dt.date | None, locale: str = "en", fmt: str = "medium") -> str:
-    """``format='medium'`` -> 15 Feb 2027 (en_GB) / Feb 15, 2027 (en)."""
+    """``format='medium'`` -> 15 Feb 2027 (en_GB) / Feb 15, 2027 (en).
+
+    One page keeps to one family: ``medium`` for dates with a year,
+    ``short_day`` ("20 Nov") where the year is plain from the context,
+    ``month_year_long`` ("November 2026") for headings of a month. Never
+    ISO dates or the locale's numeric ``short`` form in a buyer's page.
+    """
     if value is None:
         return ""
     # CLDR skeletons: the fields wanted, in the order and words of the locale
     # ("20 Nov" in en_GB, "Nov 20" in en, "20. Nov." in de).
     skeletons = {"short_day": "MMMd", "day_month": "MMMMd", "weekday": "yMMMMEEEEd", "month": "MMM",
-                 "month_year": "yMMM"}
+                 "month_year": "yMMM", "month_year_long": "yMMMM"}
     if fmt in skeletons:
         return format_skeleton(skeletons[fmt], value, locale=_locale(locale))
     return format_date(value, fmt, locale=_locale(locale))
 
 
-def _money(value: Decimal | float, currency: str, locale: str = "en") -> str:
-    return format_currency(value, currency, locale=_locale(locale))
+def _money(value: Decimal | float, currency: str, locale: str = "en", whole: bool = False) -> str:
+    """``€1,380.00``; with ``whole``, a whole amount drops its minor units (``€1,400,000``, for goals)."""
+    loc = _locale(locale)
+    if whole and Decimal(str(value)) == Decimal(str(value)).to_integral_value():
+        # The locale's own currency pattern without its fraction digits ("¤#,##0.00" -> "¤#,##0").
+        pattern = loc.currency_formats["standard"].pattern.replace(".00", "")
+        return format_currency(value, currency, format=pattern, locale=loc, currency_digits=False)
+    return format_currency(value, currency, locale=loc)
 
 
 def _number(value: float | Decimal | None, locale: str = "en") -> str:
@@ -141,8 +157,24 @@ def _number(value: float | Decimal | None, locale: str = "en") -> str:
     return format_decimal(value, locale=_locale(locale))
 
 
-def _percent(value: float, locale: str = "en") -> str:
-    return format_percent(value / 100, locale=_locale(locale))
+def _percent(value: float | Decimal, locale: str = "en") -> str:
+    """``15`` -> ``15%`` (en), ``15 %`` (de); decimals as given (``97.5%``), never rounded away."""
+    return format_percent(Decimal(str(value)) / 100, locale=_locale(locale), decimal_quantization=False)
+
+
+def _signed(text: str, value: float | Decimal, locale: str) -> str:
+    # CLDR patterns sign only negatives; a change shows its "+" too, in the locale's symbol.
+    return get_plus_sign_symbol(_locale(locale)) + text if value > 0 else text
+
+
+def _signed_number(value: float | Decimal, locale: str = "en") -> str:
+    """A change: ``+6``, ``-6`` (the locale's signs), ``0``."""
+    return _signed(format_decimal(Decimal(str(value)), locale=_locale(locale), decimal_quantization=False), value, locale)
+
+
+def _signed_percent(value: float | Decimal, locale: str = "en") -> str:
+    """A relative change in percent: ``+6.6%``, ``-70.3 %`` (de: ``-70,3 %``)."""
+    return _signed(_percent(value, locale), value, locale)
 
 
 def _label(labels: dict[str, str]):
