@@ -21,6 +21,11 @@
   var script = document.currentScript;
   if (!paramsEl || !script) { return; }
   var lock = JSON.parse(paramsEl.textContent);
+  // Every word this script shows comes from the page, in the deal's language
+  // (templates/protect/unlock.html, #dr-unlock-text): none is written here.
+  var TEXT = {};
+  try { TEXT = JSON.parse(document.getElementById("dr-unlock-text").textContent) || {}; } catch (e) { /* none */ }
+  function t(key) { return typeof TEXT[key] === "string" ? TEXT[key] : ""; }
   var PREFIX = "dealrooms.key.";
   var STORE = PREFIX + lock.salt;
   // The site root is where this script was loaded from (<site>/assets/dealrooms/unlock.js),
@@ -214,7 +219,7 @@
   function busy(on) {
     $("dr-submit").disabled = on;
     $("dr-password").readOnly = on;
-    $("dr-submit").textContent = on ? "Opening…" : "Open deal room";
+    $("dr-submit").textContent = t(on ? "opening" : "open");
   }
   function showForm() {
     // Hidden and disabled in the page itself: without this script the form cannot be used.
@@ -231,23 +236,23 @@
       state("damaged");
       $("dr-unlock-form").hidden = true;
       $("dr-unlock-lead").hidden = false;
-      $("dr-unlock-title").textContent = "This page is damaged.";
-      $("dr-unlock-lead").textContent = "It cannot be opened as it is. Please ask your contact for a new link.";
-      $("dr-unlock-help").textContent = "Nothing is wrong with your password; the page itself was changed or cut short on its way to you.";
+      $("dr-unlock-title").textContent = t("damaged_title");
+      $("dr-unlock-lead").textContent = t("damaged_lead");
+      $("dr-unlock-help").textContent = t("damaged_help");
       return;
     }
     showForm();
     if (error instanceof Unreachable) {
-      message("Part of this deal room could not be loaded. Check your connection and try again.");
+      message(t("unreachable"));
     } else {
-      message("Something went wrong while opening this deal room. Please reload the page and try again.");
+      message(t("failed"));
       if (window.console) { console.error(error); }
     }
   }
   function fromFile() {
     // Opened from disk: the browser will not fetch the deal's encrypted files from file: URLs.
     state("file");
-    $("dr-unlock-title").textContent = "Open this deal room from a web address.";
+    $("dr-unlock-title").textContent = t("file_title");
     $("dr-unlock-served").hidden = false;
     var folder = decodeURIComponent(SITE.pathname).replace(/^\/([A-Za-z]:\/)/, "$1").replace(/\/$/, "") || "/";
     $("dr-unlock-served").querySelector("pre code").textContent =
@@ -261,16 +266,14 @@
     if (!window.crypto || !crypto.subtle || !window.DecompressionStream) {
       state("unsupported");
       form.hidden = false;
-      message(!window.isSecureContext
-        ? "This deal room opens only over a secure (https) connection. Please check the link you received."
-        : "This browser cannot open encrypted deal rooms. Please use a current version of Chrome, Edge, Firefox or Safari.");
+      message(t(!window.isSecureContext ? "insecure" : "unsupported"));
       return;
     }
     if (!HERE || HERE.path !== lock.path) { fail(new Damaged()); return; }  // a page copied to another URL
     reveal.addEventListener("click", function () {
       var show = input.type === "password";
       input.type = show ? "text" : "password";
-      reveal.textContent = show ? "Hide" : "Show";
+      reveal.textContent = t(show ? "hide" : "show");
       reveal.setAttribute("aria-pressed", String(show));
       input.focus();
     });
@@ -278,7 +281,7 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var password = input.value;
-      if (!password.trim()) { message("Please enter the password you received."); input.focus(); return; }
+      if (!password.trim()) { message(t("empty")); input.focus(); return; }
       message("");
       busy(true);
       derive(password).then(function (raw) {
@@ -286,7 +289,7 @@
           return verify(key).then(function (ok) {
             if (!ok) {
               busy(false);
-              message("That password does not open this deal room. Please check it and try again; it is case-sensitive.");
+              message(t("wrong"));
               input.select();
               return;
             }
@@ -394,13 +397,22 @@
     var wrap = doc.createElement("div");
     wrap.className = "dr-lock";
     wrap.innerHTML =
-      '<button type="button" class="dr-lock-button" data-dr-lock-toggle aria-expanded="false" aria-controls="dr-lock-menu"' +
-      ' title="Lock: forget the password on this device">' + LOCK_ICON + '<span>Lock</span></button>' +
-      '<div class="dr-lock__menu" id="dr-lock-menu" role="group" aria-label="Lock" hidden>' +
-      '<button type="button" class="dr-lock__item" data-dr-lock="this">Lock this deal room' +
-      '<small>Forget its password on this device</small></button>' +
-      '<button type="button" class="dr-lock__item" data-dr-lock="all">Forget all deal rooms on this device' +
-      '<small>Every deal room opened in this browser asks for its password again</small></button></div>';
+      '<button type="button" class="dr-lock-button" data-dr-lock-toggle aria-expanded="false" aria-controls="dr-lock-menu">' +
+      LOCK_ICON + '<span></span></button>' +
+      '<div class="dr-lock__menu" id="dr-lock-menu" role="group" hidden>' +
+      '<button type="button" class="dr-lock__item" data-dr-lock="this"><small></small></button>' +
+      '<button type="button" class="dr-lock__item" data-dr-lock="all"><small></small></button></div>';
+    // Words set as text, never parsed as HTML (they come from the catalogs, but still).
+    var toggle = wrap.querySelector("[data-dr-lock-toggle]"), menu = wrap.querySelector(".dr-lock__menu");
+    toggle.title = t("lock_title");
+    toggle.querySelector("span").textContent = t("lock");
+    menu.setAttribute("aria-label", t("lock"));
+    [["this", "lock_this"], ["all", "lock_all"]].forEach(function (pair) {
+      var item = menu.querySelector('[data-dr-lock="' + pair[0] + '"]');
+      var note = item.querySelector("small");
+      item.insertBefore(doc.createTextNode(t(pair[1])), note);
+      note.textContent = t(pair[1] + "_note");
+    });
     var header = doc.querySelector(".md-header__inner");
     if (header) {
       header.appendChild(wrap);
