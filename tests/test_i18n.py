@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -10,10 +11,13 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from icalendar import Calendar
 
 from dealrooms_plugin import i18n
+from dealrooms_plugin.calendar import deal_calendar
 from dealrooms_plugin.errors import InvalidDeal
 from dealrooms_plugin.load import load_deal
+from dealrooms_plugin.plan import schedule
 
 from buildutil import build_site, set_plugin_options
 
@@ -31,7 +35,7 @@ def _source_messages() -> set[str]:
         "trim_blocks": "true", "lstrip_blocks": "true",
     }}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "pgettext": ((1, "c"), 2),
-                "npgettext": ((1, "c"), 2, 3)}
+                "npgettext": ((1, "c"), 2, 3), "ntranslate": (2, 3)}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), method_map, options, keywords):
         found.add(message if isinstance(message, str) else message[0])
@@ -113,7 +117,7 @@ def test_a_german_deal_room_is_german(project: Path) -> None:
     assert '<html lang="de"' in overview
     english = (site / "kestrel-freight" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en"' in english
-    # Material's own words follow the deal (its search box), the other deal stays English.
+    # Material's own words follow the deal (its "Skip to content" link), the other deal stays English.
     assert 'placeholder="Suche"' in overview and 'placeholder="Search"' in english
 
 
@@ -181,14 +185,15 @@ def _source_plurals() -> set[tuple[str, str]]:
         "extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "trimmed": "true",
         "trim_blocks": "true", "lstrip_blocks": "true",
     }}
-    keywords = {"ngettext": (1, 2), "npgettext": ((1, "c"), 2, 3)}
+    keywords = {"ngettext": (1, 2), "npgettext": ((1, "c"), 2, 3), "ntranslate": (2, 3)}
     return {tuple(message) for _f, _l, message, _c, _x in extract_from_dir(str(ROOT), method_map, options, keywords)
             if not isinstance(message, str)}
 
 
 def test_plural_messages_keep_their_plural_in_the_template_catalog() -> None:
     # `pybabel extract -k ngettext` (no argument spec) keeps only the singular, and
-    # every language then shows English plurals ("3 days late" on a German page).
+    # every language then shows English plurals ("3 days late" on a German page);
+    # i18n.ntranslate(locale, singular, plural, n) needs -k ntranslate:2,3.
     with (LOCALES / "dealrooms.pot").open("rb") as fp:
         template = {m.id for m in read_po(fp) if m.id and isinstance(m.id, tuple)}
     sources = _source_plurals()
@@ -202,3 +207,40 @@ def test_plurals_are_translated_at_render_time(language: str) -> None:
     for n, text in english.items():
         assert i18n.ntranslate(language, "%(num)s day", "%(num)s days", n) != text
     assert i18n.ntranslate(language, "%(num)s day", "%(num)s days", 3).startswith("3")
+
+
+# --- the calendar -----------------------------------------------------------------------
+
+
+def _calendar_events(project: Path, locale: str) -> dict[str, str]:
+    deal_file = project / "dealrooms" / "kestrel-freight.yml"
+    deal_file.write_text(re.sub(r"(?m)^  locale: .*$", f"  locale: {locale}", deal_file.read_text(encoding="utf-8")),
+                         encoding="utf-8")
+    deal = load_deal(deal_file, project_dir=project).deal
+    data = deal_calendar("kestrel-freight", deal, schedule(deal, dt.date(2026, 11, 20)))
+    return {str(e["UID"]).split("@")[0]: str(e["DESCRIPTION"]) for e in Calendar.from_ical(data).walk("VEVENT")}
+
+
+def test_a_german_deal_s_calendar_is_german(project: Path) -> None:
+    events = _calendar_events(project, "de")
+    security = events["security-review"]
+    assert "Verantwortlich: Marta Kowalczyk (Head of IT Security, Kestrel Freight; Käufer)" in security
+    assert "Status: in Arbeit, 7 Tage überfällig" in security
+    assert "Geplant: 2026-11-13; voraussichtlich: 2026-11-20 (+7 Tage)" in security
+    assert "Auf dem kritischen Pfad: Der Zieltermin verschiebt sich vom 2027-02-15 auf den 2027-02-22" in security
+    assert "Status: erledigt am 2026-10-06" in events["discovery"]
+    assert "Verantwortlich: Orbisoft (Verkäufer)" in events["integration"]
+    assert "Nach: Security questionnaire returned" in events["pilot-results"]
+    meeting = next(text for uid, text in events.items() if uid.startswith("meeting-"))
+    assert "\nDeal: " in "\n" + meeting.split("\n\n")[-1]
+    # None of the English words the calendar adds is left (owner names, titles and step titles are deal text).
+    for text in events.values():
+        for english in ("Owner:", "Status: in progress", "overdue", "Planned:", "projected:", "critical path",
+                        "After:", "done on", "; buyer)", "(seller)"):
+            assert english not in text
+
+
+def test_a_thai_deal_s_calendar_has_one_plural_form(project: Path) -> None:
+    security = _calendar_events(project, "th")["security-review"]
+    assert "สถานะ: กำลังดำเนินการ เลยกำหนด 7 วัน" in security
+    assert "(+7 วัน)" in security

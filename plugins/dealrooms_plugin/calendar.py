@@ -5,6 +5,12 @@ builds of the same deal on the same day must be byte-identical (the site is
 rebuilt often and diffed). So every UID is derived from the deal slug and the
 milestone id, and DTSTAMP comes from the schedule's ``today``, never the wall
 clock.
+
+The buyer imports the file: every word Dealrooms adds to an event (owner,
+status, projected date, critical path) is in the deal's language, through the
+catalogs. Dates in the descriptions stay ISO (2026-11-13): calendar apps show
+the event's own date in the reader's format, and an ISO date reads the same in
+every language.
 """
 
 from __future__ import annotations
@@ -14,13 +20,23 @@ import re
 
 from icalendar import Calendar, Event
 
-from .labels import STATUS_LABELS
+from .i18n import N_, ntranslate, translate
 from .model import Deal, Meeting
-from .owners import resolve_owner
+from .owners import Owner, resolve_owner
 from .plan import MilestonePlan, Schedule
 
 PRODID = "-//Dealrooms//Deal room calendar//EN"
 MEETING_MINUTES = 60  # a meeting in the deal file has a start time but no end
+
+# Whole lines, so each language can order and inflect its own (German nouns keep their capital).
+STATUS_LINES = {
+    "not_started": N_("Status: not started"),
+    "in_progress": N_("Status: in progress"),
+    "done": N_("Status: done"),
+    "blocked": N_("Status: blocked"),
+}
+# An owner's side inside a sentence ("Marta Kowalczyk (Head of IT Security, Kestrel Freight; buyer)").
+SIDE_WORDS = {"buyer": N_("buyer"), "seller": N_("seller"), "partner": N_("partner")}
 
 
 def milestone_uid(slug: str, milestone_id: str) -> str:
@@ -72,26 +88,52 @@ def _milestone_event(slug: str, deal: Deal, plan: MilestonePlan, schedule: Sched
 
 def _milestone_description(deal: Deal, plan: MilestonePlan, schedule: Schedule) -> str:
     m = plan.milestone
-    lines = [f"Owner: {resolve_owner(deal, m.owner).description}"]
-    status = STATUS_LABELS[m.status].lower()
+    locale = deal.deal.locale
+    lines = [translate(locale, N_("Owner: %(owner)s"), owner=owner_text(resolve_owner(deal, m.owner), locale))]
     if m.status == "done" and m.done_on:
-        status += f" on {m.done_on.isoformat()}"
+        lines.append(translate(locale, N_("Status: done on %(date)s"), date=m.done_on.isoformat()))
     elif plan.overdue:
-        status += f", {plan.late_days} day(s) overdue"
-    lines.append(f"Status: {status}")
+        lines.append(ntranslate(locale, "%(status)s, %(num)s day overdue", "%(status)s, %(num)s days overdue",
+                                plan.late_days, status=translate(locale, STATUS_LINES[m.status])))
+    else:
+        lines.append(translate(locale, STATUS_LINES[m.status]))
     if plan.projected != plan.planned and plan.is_open:
-        lines.append(f"Planned: {plan.planned.isoformat()}; projected: {plan.projected.isoformat()} "
-                     f"({plan.slip_days:+d} days)")
+        sign = "+" if plan.slip_days >= 0 else "−"
+        slip = sign + ntranslate(locale, "%(num)s day", "%(num)s days", abs(plan.slip_days))
+        lines.append(translate(locale, N_("Planned: %(planned)s; projected: %(projected)s (%(slip)s)"),
+                               planned=plan.planned.isoformat(), projected=plan.projected.isoformat(), slip=slip))
     if m.after:
         titles = {p.id: p.milestone.title for p in schedule.milestones}
-        lines.append("After: " + "; ".join(titles.get(d, d) for d in m.after))
+        lines.append(translate(locale, N_("After: %(steps)s"), steps="; ".join(titles.get(d, d) for d in m.after)))
     if plan.critical and schedule.slip_days > 0 and plan.is_open:
-        lines.append(f"On the critical path: the target date moves from {schedule.target_date.isoformat()} "
-                     f"to {schedule.projected_date.isoformat()}")
+        lines.append(translate(locale, N_("On the critical path: the target date moves from %(target)s to %(projected)s"),
+                               target=schedule.target_date.isoformat(), projected=schedule.projected_date.isoformat()))
     if m.notes:
         lines += ["", m.notes.strip()]
-    lines += ["", f"Deal: {deal.deal.title}"]
+    lines += ["", _deal_line(deal)]
     return "\n".join(lines)
+
+
+def owner_text(owner: Owner, locale: str) -> str:
+    """:attr:`.owners.Owner.description` in the deal's language: the same names, titles and companies.
+
+    ``Marta Kowalczyk (Head of IT Security, Kestrel Freight; buyer)``,
+    ``Orbisoft (seller)``; joint owners joined with "and".
+    """
+    if owner.joint:
+        text = owner_text(owner.joint[0], locale)
+        for member in owner.joint[1:]:
+            text = translate(locale, N_("%(first)s and %(second)s"), first=text, second=owner_text(member, locale))
+        return text
+    side = translate(locale, SIDE_WORDS[owner.side])
+    if owner.person is None:
+        return translate(locale, N_("%(name)s (%(side)s)"), name=owner.name, side=side)
+    detail = ", ".join(x for x in (owner.title, owner.company) if x)
+    return translate(locale, N_("%(name)s (%(detail)s; %(side)s)"), name=owner.name, detail=detail, side=side)
+
+
+def _deal_line(deal: Deal) -> str:
+    return translate(deal.deal.locale, N_("Deal: %(deal)s"), deal=deal.deal.title)
 
 
 def _meeting_event(slug: str, deal: Deal, meeting: Meeting, stamp: dt.datetime) -> Event:
@@ -111,7 +153,7 @@ def _meeting_event(slug: str, deal: Deal, meeting: Meeting, stamp: dt.datetime) 
     if meeting.location:
         event.add("location", meeting.location)
     description = [meeting.agenda.strip()] if meeting.agenda else []
-    description.append(f"Deal: {deal.deal.title}")
+    description.append(_deal_line(deal))
     event.add("description", "\n\n".join(description))
     event.add("categories", [deal.deal.buyer.name])
     return event
