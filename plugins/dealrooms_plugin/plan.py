@@ -17,6 +17,12 @@ The model, in the words a rep would use:
 * The deal's **projected date** is ``target_date`` moved by the largest slip
   on the chains leading to the last milestone (by planned date). Slip of
   milestones off those chains shows as overdue items, not as a later go-live.
+* Its **health** comes from the slip, the overdue steps and the proposal's
+  validity (:func:`assess_health`), always with the reasons, in data.
+
+The deal pages repeat these rules in the visitor's browser
+(``assets/dealrooms.js``), so a page opened weeks after its build shows that
+day's figures; ``tests/browser/test_today.py`` checks both agree.
 """
 
 from __future__ import annotations
@@ -56,6 +62,96 @@ class Thresholds:
         return "on_track"
 
 
+# A proposal is judged against the plan's signature: the milestone with one of
+# these ids (the ones the templates use), else the deal's target date.
+SIGNATURE_IDS = ("signature", "contract")
+
+ReasonKind = Literal["late", "overdue", "slip", "proposal_expired", "proposal_before_signature",
+                     "proposal_before_target", "on_time"]
+# Among findings of the same severity, the one a buyer can act on comes first:
+# a late step (someone can finish it), then the slip it causes, then the proposal.
+_REASON_ORDER = {"late": 0, "overdue": 0, "slip": 1, "proposal_expired": 2, "proposal_before_signature": 2,
+                 "proposal_before_target": 2, "on_time": 3}
+
+
+@dataclass(frozen=True)
+class HealthReason:
+    """One finding behind a deal's health, as data; the words are in :mod:`.view` (and the pages' script).
+
+    ``health`` is the level this finding alone gives. Kinds and their fields:
+    ``late`` (one overdue step: ``step``, ``days`` late), ``overdue`` (``count``
+    overdue steps), ``slip`` (the outcome moves ``days`` past the target),
+    ``proposal_expired`` (``date`` it expired), ``proposal_before_signature``
+    / ``proposal_before_target`` (it expires on ``date``, before ``deadline``),
+    ``on_time`` (nothing to report).
+    """
+
+    kind: ReasonKind
+    health: Health
+    days: int = 0
+    count: int = 0
+    step: str | None = None  # milestone id
+    date: dt.date | None = None  # the proposal's valid_until
+    deadline: dt.date | None = None  # the signature's projected date, or the target
+
+
+ON_TIME = HealthReason("on_time", "on_track")
+
+
+def signature_step(milestones: Iterable["MilestonePlan"]) -> "MilestonePlan | None":
+    """The plan's signature (see SIGNATURE_IDS), or None when it has none."""
+    by_id = {m.id: m for m in milestones}
+    return next((by_id[i] for i in SIGNATURE_IDS if i in by_id), None)
+
+
+def assess_health(
+    thresholds: Thresholds,
+    today: dt.date,
+    target: dt.date,
+    slip_days: int,
+    overdue: tuple["MilestonePlan", ...],
+    valid_until: dt.date | None,
+    signature: "MilestonePlan | None",
+) -> tuple[Health, tuple[HealthReason, ...]]:
+    """A deal's health and every finding behind it, worst first: the one rule for pages and ``status``.
+
+    Slip and overdue steps count by the thresholds; a proposal that has
+    expired, or expires before the signature (its projected date, which is
+    never before the planned one) or, without a signature step, before the
+    target, makes the deal at least at risk. Once the signature is done, the
+    proposal's date no longer matters. The pages' script applies the same
+    rules in the visitor's browser (``assets/dealrooms.js``, ``assess``).
+    """
+    found: list[HealthReason] = []
+    if len(overdue) == 1:
+        step = overdue[0]
+        found.append(HealthReason("late", thresholds.health(0, 1), days=step.late_days, step=step.id))
+    elif overdue:
+        found.append(HealthReason("overdue", thresholds.health(0, len(overdue)), count=len(overdue)))
+    if slip_days > 0:
+        found.append(HealthReason("slip", thresholds.health(slip_days, 0), days=slip_days))
+    if valid_until is not None and (signature is None or signature.is_open):
+        if valid_until < today:
+            found.append(HealthReason("proposal_expired", "at_risk", date=valid_until))
+        elif signature is not None and valid_until < signature.projected:
+            found.append(HealthReason("proposal_before_signature", "at_risk", date=valid_until,
+                                      deadline=signature.projected))
+        elif signature is None and valid_until < target:
+            found.append(HealthReason("proposal_before_target", "at_risk", date=valid_until, deadline=target))
+    found.sort(key=lambda r: (HEALTH_ORDER[r.health], _REASON_ORDER[r.kind]))
+    health: Health = found[0].health if found else "on_track"
+    return health, tuple(found) or (ON_TIME,)
+
+
+def shown_reasons(health: Health, reasons: tuple[HealthReason, ...]) -> tuple[HealthReason, ...]:
+    """What the badge says after the health label: the first finding at the deal's level, and the
+    proposal's finding whenever there is one (a separate thing for the buyer to act on, and the
+    contradiction buyers notice first: an expired offer beside a calm badge)."""
+    first = next((r for r in reasons if r.health == health), ON_TIME)
+    proposal = [r for r in reasons if r.kind.startswith("proposal") and r is not first]
+    return (first, *proposal[:1])
+
+
 @dataclass(frozen=True)
 class MilestonePlan:
     """One milestone with its planned and projected dates as of ``today``."""
@@ -92,6 +188,13 @@ class Schedule:
     critical_path: tuple[str, ...]  # milestone ids, first to last
     health: Health
     cause: MilestonePlan | None  # the late step that moves the projected date, if any
+    reasons: tuple[HealthReason, ...] = (ON_TIME,)  # why, worst first (assess_health)
+    thresholds: Thresholds = Thresholds()  # what the health was judged by
+
+    @property
+    def shown_reasons(self) -> tuple[HealthReason, ...]:
+        """The reasons the health badge names (see :func:`shown_reasons`)."""
+        return shown_reasons(self.health, self.reasons)
 
     @property
     def slip_days(self) -> int:
@@ -187,8 +290,11 @@ def schedule(deal: Deal, today: dt.date, thresholds: Thresholds = Thresholds()) 
     )
     result = {p.id: p for p in plans}
     cause = _cause(path, result, deal_slip)
-    health = thresholds.health(deal_slip, sum(p.overdue for p in plans))
-    return Schedule(today, target, projected_date, plans, tuple(path), health, cause)
+    valid_until = deal.proposal.valid_until if deal.proposal else None
+    health, reasons = assess_health(
+        thresholds, today, target, deal_slip, tuple(p for p in plans if p.overdue), valid_until, signature_step(plans)
+    )
+    return Schedule(today, target, projected_date, plans, tuple(path), health, cause, reasons, thresholds)
 
 
 def _deps(m: Milestone, by_id: dict[str, Milestone]) -> list[str]:

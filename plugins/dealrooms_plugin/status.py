@@ -20,7 +20,7 @@ from .load import LoadedDeal
 from .model import Deal
 from .owners import Owner, resolve_owner
 from .plan import HEALTH_ORDER, Health, Stage, StageCheck, Thresholds, check_stage, schedule
-from .view import UNDATED, ProposalValidity, validity
+from .view import UNDATED, ProposalValidity, health_text, validity
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class StatusRow:
     next_milestone: NextStep | None = None
     proposal: ProposalValidity = UNDATED
     health: Health | None = None
+    health_reason: str | None = None  # "At risk: the proposal expired on 2026-10-31": the deal pages' badge, in words
     cause_id: str | None = None  # the late step that moves the projected date
     cause_title: str | None = None
     cause_late_days: int | None = None
@@ -117,6 +118,7 @@ class StatusRow:
             "proposal_valid_until": _iso(self.proposal.valid_until),
             "proposal_days_left": self.proposal.days_left,
             "health": self.health,
+            "health_reason": self.health_reason,
             "cause": None
             if self.cause_id is None
             else {"id": self.cause_id, "title": self.cause_title, "late_days": self.cause_late_days},
@@ -155,6 +157,7 @@ def status_row(
         next_milestone=step,
         proposal=validity(deal.proposal.valid_until if deal.proposal else None, today),
         health=plan.health,
+        health_reason=health_text(plan, "en", {m.id: m.title for m in deal.milestones}),
         cause_id=cause.id if cause else None,
         cause_title=cause.milestone.title if cause else None,
         cause_late_days=cause.late_days if cause else None,
@@ -210,6 +213,8 @@ def format_table(rows: list[StatusRow]) -> str:
         if row.cause_title and row.slip_days:
             notes.append(f"{row.slug}: {row.cause_title} is {row.cause_late_days} day(s) late; "
                          f"the target moves from {row.target_date} to {row.projected_date}")
+        if row.health != "on_track" and row.health_reason:
+            notes.append(f"{row.slug}: {row.health_reason}")
         if row.stage_warning:
             notes.append(f"{row.slug}: {row.stage_warning}")
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]

@@ -6,14 +6,17 @@ templates only format and lay out; no template does date arithmetic.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable
 
+from .i18n import html_lang, ntranslate, translate, translations
 from .labels import EXPIRING_SOON_DAYS, HEALTH_LABELS, STATUS_LABELS
 from .model import OWNER_SIDES, Deal, Goal, LineItem, Meeting, Person
 from .owners import Owner, resolve_owner, side_company
-from .plan import MilestonePlan, Schedule
+from .plan import SIGNATURE_IDS, HealthReason, MilestonePlan, Schedule
 
 NEXT_STEPS = 3
 
@@ -148,6 +151,7 @@ class DealView:
     next_meeting: Meeting | None
     timeline: Timeline
     logo: str | None  # file name of the logo inside the deal's output
+    plan_last_changed: dt.date | None = None  # history.deal_history(...).last_changed; None without a history
 
     @property
     def progress_percent(self) -> int:
@@ -161,6 +165,117 @@ class DealView:
     def cause(self) -> MilestoneView | None:
         cause = self.schedule.cause
         return next((v for v in self.milestones if cause and v.plan.id == cause.id), None)
+
+    @property
+    def open_steps(self) -> tuple[MilestoneView, ...]:
+        """Every open step, soonest first: the overview lists them all and shows the overdue ones
+        (the pages' script shows more of them on a later day)."""
+        by_id = {v.plan.id: v for v in self.milestones}
+        return tuple(by_id[p.id] for p in self.schedule.open)
+
+    def plural(self, singular: str, plural: str) -> dict[str, Any]:
+        """:func:`plural_forms` in the deal's language, for templates (``d.plural("%(num)s day", "%(num)s days")``)."""
+        return plural_forms(self.locale, singular, plural)
+
+    def title_of(self, step_id: str | None) -> str:
+        """A milestone's title by id (a health reason names its step by id)."""
+        return next((v.m.title for v in self.milestones if v.plan.id == step_id), step_id or "")
+
+    @property
+    def live(self) -> dict[str, Any]:
+        """What the pages' script needs to recompute every date-dependent figure on the visitor's day.
+
+        Embedded in the page as JSON (``ui.live`` in ``_macros.html``), so it is
+        sealed with the page in protected builds. Dates are ISO; titles are
+        deal text, which the script only ever sets as text.
+        """
+        t = self.schedule
+        proposal = self.deal.proposal
+        return {
+            "built": self.today.isoformat(),
+            "target": self.deal.deal.target_date.isoformat(),
+            "lang": html_lang(self.locale),
+            "thresholds": self.thresholds,
+            "expiring_soon_days": EXPIRING_SOON_DAYS,
+            "valid_until": proposal.valid_until.isoformat() if proposal and proposal.valid_until else None,
+            "signature_ids": list(SIGNATURE_IDS),
+            "steps": [
+                {
+                    "id": p.id,
+                    "title": p.milestone.title,
+                    "planned": p.planned.isoformat(),
+                    "status": p.milestone.status,
+                    "done_on": p.milestone.done_on.isoformat() if p.milestone.done_on else None,
+                    "after": list(p.milestone.after),
+                }
+                for p in t.milestones
+            ],
+        }
+
+    @property
+    def thresholds(self) -> dict[str, int]:
+        """The health thresholds the schedule was judged by (plan.Thresholds), for the script."""
+        return dataclasses.asdict(self.schedule.thresholds)
+
+
+# --- words the pages' script needs -------------------------------------------
+
+PLURAL_SAMPLES = 200
+"""Counts 0..199 cover every plural rule of gettext catalogs: beyond them, rules
+depend only on the last two digits (``n % 100``, ``n % 10``), so the script
+reads the form of 100 + n % 100 for a larger n."""
+
+def plural_forms(locale: str, singular: str, plural: str) -> dict[str, Any]:
+    """A plural message as the browser needs it: its distinct forms in ``locale``'s
+    language, placeholders (``%(num)s``) kept, and which form each count 0..199 takes.
+
+    Asked of the deal's catalog for each count, so the browser picks exactly
+    the form the page would have been built with (also when a message is not
+    translated yet and falls back to English), without evaluating the
+    catalog's Plural-Forms expression (no ``eval`` under the page's
+    Content-Security-Policy) and without relying on the browser's CLDR data
+    matching Babel's (``Intl.PluralRules`` would need both).
+    """
+    catalog = translations(locale)
+    forms: list[str] = []
+    pick: list[int] = []
+    for n in range(PLURAL_SAMPLES):
+        text = catalog.ngettext(singular, plural, n)
+        if text not in forms:
+            forms.append(text)
+        pick.append(forms.index(text))
+    return {"forms": forms, "pick": pick}
+
+
+def reason_text(reason: HealthReason, locale: str, titles: dict[str, str], day: Callable[[dt.date], str] = dt.date.isoformat) -> str:
+    """A health reason as plain text in ``locale`` (``dealrooms status``).
+
+    The same words as the badge on the deal pages (``ui.health_reason`` in
+    ``_macros.html``; tests/test_health.py compares them for every kind).
+    ``titles`` maps milestone ids to titles; ``day`` formats a date.
+    """
+    days = ntranslate(locale, "%(num)s day", "%(num)s days", reason.days)
+    step = titles.get(reason.step or "", reason.step or "")
+    date = day(reason.date) if reason.date else ""
+    deadline = day(reason.deadline) if reason.deadline else ""
+    if reason.kind == "overdue":
+        return ntranslate(locale, "%(num)s step is late", "%(num)s steps are late", reason.count)
+    messages = {
+        "late": "%(step)s is %(days)s late",
+        "slip": "the outcome moves %(days)s past the target",
+        "proposal_expired": "the proposal expired on %(date)s",
+        "proposal_before_signature": "the proposal expires on %(date)s, before the signature (%(deadline)s)",
+        "proposal_before_target": "the proposal expires on %(date)s, before the target date (%(deadline)s)",
+        "on_time": "every step is on time",
+    }
+    return translate(locale, messages[reason.kind], step=step, days=days, date=date, deadline=deadline)
+
+
+def health_text(schedule: Schedule, locale: str, titles: dict[str, str], day: Callable[[dt.date], str] = dt.date.isoformat) -> str:
+    """``At risk: the proposal expired on 2026-10-31``: the badge's words as plain text."""
+    reasons = [reason_text(r, locale, titles, day) for r in schedule.shown_reasons]
+    reason = reasons[0] if len(reasons) == 1 else translate(locale, "%(first)s; %(second)s", first=reasons[0], second=reasons[1])
+    return translate(locale, "%(health)s: %(reason)s", health=translate(locale, HEALTH_LABELS[schedule.health]), reason=reason)
 
 
 def validity(valid_until: dt.date | None, today: dt.date) -> ProposalValidity:
@@ -229,8 +344,14 @@ def _timeline(views: tuple[MilestoneView, ...], schedule: Schedule) -> Timeline:
     return Timeline(start, end, rows, tuple(ticks), x(schedule.today), x(schedule.target_date))
 
 
-def build_view(slug: str, deal: Deal, schedule: Schedule, *, logo: str | None = None) -> DealView:
-    """Everything the five deal-room pages show, for one deal."""
+def build_view(
+    slug: str, deal: Deal, schedule: Schedule, *, logo: str | None = None, plan_last_changed: dt.date | None = None
+) -> DealView:
+    """Everything the five deal-room pages show, for one deal.
+
+    ``plan_last_changed``: when the deal's plan last changed (its git history,
+    :func:`.history.deal_history`), shown beside the build date.
+    """
     today = schedule.today
     views = tuple(
         MilestoneView(p, resolve_owner(deal, p.milestone.owner), STATUS_LABELS[p.milestone.status], p.milestone.goals)
@@ -278,4 +399,5 @@ def build_view(slug: str, deal: Deal, schedule: Schedule, *, logo: str | None = 
         next_meeting=upcoming[0] if upcoming else None,
         timeline=_timeline(views, schedule),
         logo=logo,
+        plan_last_changed=plan_last_changed,
     )
