@@ -16,7 +16,6 @@ the lines, so checking 1,000 clean deals costs no YAML parsing.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -24,17 +23,12 @@ from typing import Iterable
 from .errors import Problem
 from .load import LoadedDeal, problems_at
 from .model import Deal
-from .plan import Schedule, Thresholds, schedule
+from .plan import SIGNATURE_IDS, Schedule, Thresholds, schedule, signature_step
 
 # Published win-rate data on mutual action plans: plans of 11-15 steps do
 # best, and plans over 30 steps do no better than no plan at all.
 MAX_STEPS = 30
 NOTE_STEPS = 20
-
-# A step whose id or title says it is the signature: the proposal must still
-# be valid on that day (else the target date stands in for it).
-_SIGNATURE = re.compile(r"(^|[^a-z])(sign|signs|signed|signing|signature|signoff|contract)([^a-z]|$)", re.I)
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -43,14 +37,6 @@ class Finding:
     loc: tuple[str | int, ...]
     message: str
     hint: str
-
-
-def signature_step(deal: Deal, schedule: Schedule):
-    """The open step that is the signature (by id or title), or None; the proposal must outlive it."""
-    for p in schedule.milestones:
-        if p.is_open and (_SIGNATURE.search(p.milestone.id.replace("-", " ")) or _SIGNATURE.search(p.milestone.title)):
-            return p
-    return None
 
 
 def plan_findings(deal: Deal, schedule: Schedule, *, plan_changed_on: dt.date | None = None) -> list[Finding]:
@@ -94,24 +80,25 @@ def plan_findings(deal: Deal, schedule: Schedule, *, plan_changed_on: dt.date | 
         found.append(Finding(("deal", "target_date"), f"the target date {deal.deal.target_date.isoformat()} is in the past",
                              "agree a new target with the buyer and set it here"))
 
-    proposal = deal.proposal
-    if proposal is not None and proposal.valid_until is not None:
-        until = proposal.valid_until
-        signature = signature_step(deal, schedule)
-        if until < today:
-            found.append(Finding(("proposal", "valid_until"), f"the proposal expired on {until.isoformat()}",
+    # The proposal is judged by the same rule as the deal's health (plan.assess_health): one meaning of
+    # "expired" and "expires before the signature" for the badge the buyer reads and the rep's warning.
+    for reason in schedule.reasons:
+        if reason.kind == "proposal_expired":
+            found.append(Finding(("proposal", "valid_until"), f"the proposal expired on {reason.date.isoformat()}",
                                  "renew the offer and set a new valid_until"))
-        elif signature is not None and until < signature.planned:
+        elif reason.kind == "proposal_before_signature":
+            signature = signature_step(schedule.milestones)
             found.append(Finding(
                 ("proposal", "valid_until"),
-                f"the proposal expires on {until.isoformat()}, before {signature.milestone.title!r} ({signature.planned.isoformat()})",
-                f"extend valid_until to {signature.planned.isoformat()} or later, or plan the signature earlier",
+                f"the proposal expires on {reason.date.isoformat()}, before {signature.milestone.title!r}"
+                f" ({reason.deadline.isoformat()})",
+                f"extend valid_until to {reason.deadline.isoformat()} or later, or plan the signature earlier",
             ))
-        elif signature is None and until < deal.deal.target_date and open_steps:
+        elif reason.kind == "proposal_before_target":
             found.append(Finding(
                 ("proposal", "valid_until"),
-                f"the proposal expires on {until.isoformat()}, before the target date {deal.deal.target_date.isoformat()}",
-                "extend valid_until, or add the signature as a step so the check can use its date",
+                f"the proposal expires on {reason.date.isoformat()}, before the target date {reason.deadline.isoformat()}",
+                f"extend valid_until, or add the signature as a step (id: {' or '.join(SIGNATURE_IDS)}) so its date counts",
             ))
 
     if deal.agreed is not None and plan_changed_on is not None and plan_changed_on > deal.agreed.on:
