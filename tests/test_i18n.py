@@ -118,7 +118,7 @@ def test_a_german_deal_room_is_german(project: Path) -> None:
     english = (site / "kestrel-freight" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en"' in english
     # Material's own words follow the deal (its "Skip to content" link), the other deal stays English.
-    assert 'placeholder="Suche"' in overview and 'placeholder="Search"' in english
+    assert "Zum Inhalt springen" in overview and "Skip to content" in english
 
 
 # --- the catalogs themselves ----------------------------------------------------------
@@ -244,3 +244,52 @@ def test_a_thai_deal_s_calendar_has_one_plural_form(project: Path) -> None:
     security = _calendar_events(project, "th")["security-review"]
     assert "สถานะ: กำลังดำเนินการ เลยกำหนด 7 วัน" in security
     assert "(+7 วัน)" in security
+
+
+# --- the unlock page ----------------------------------------------------------------------
+
+
+def _unlock_html(language: str | None) -> str:
+    from dealrooms_plugin.protect import Brand, UnlockPage
+
+    unlock = UnlockPage(Brand("Orbisoft"))
+    words = {"lang": i18n.html_lang(language), **i18n.template_callables(language)} if language else {}
+    return unlock.template.render(brand=unlock.brand, deal_root="../", site_root="../../", lock={}, csp="", **words)
+
+
+def _unlock_texts(html: str) -> dict[str, str]:
+    import json
+
+    start = html.index(">", html.index('id="dr-unlock-text"')) + 1
+    return json.loads(html[start:html.index("</script>", start)])
+
+
+def test_the_unlock_page_is_in_the_deal_s_language() -> None:
+    german = _unlock_html("de")
+    assert '<html lang="de">' in german
+    assert "Dieser Deal-Room ist privat." in german and "Fragen Sie Ihren Ansprechpartner bei Orbisoft." in german
+    texts = _unlock_texts(german)
+    assert texts["wrong"].startswith("Mit diesem Passwort") and texts["lock"] == "Sperren"
+    thai = _unlock_html("th")
+    assert '<html lang="th">' in thai and "พื้นที่โครงการนี้เป็นพื้นที่ส่วนตัว" in thai
+    # Without the language (an older caller) the page is the English source text.
+    english = _unlock_html(None)
+    assert '<html lang="en">' in english and "This deal room is private." in english
+    assert _unlock_texts(english)["lock"] == "Lock"
+
+
+def test_unlock_js_shows_only_words_the_page_gives_it() -> None:
+    script = (PACKAGE / "assets" / "unlock.js").read_text(encoding="utf-8")
+    # t("key"), t(cond ? "a" : "b"), and the lock menu's ["this", "lock_this"] (+ "_note")
+    used = set(re.findall(r"""\bt\(\s*"(\w+)"\s*\)""", script))
+    for pair in re.findall(r'\bt\([^)]*\? "(\w+)" : "(\w+)"\)', script):
+        used |= set(pair)
+    for key in re.findall(r'"(lock_\w+)"\]', script):
+        used |= {key, f"{key}_note"}
+    texts = _unlock_texts(_unlock_html("de"))
+    assert {"wrong", "open", "hide", "lock_this_note"} <= used <= set(texts), "unlock.js asks for words the page lacks"
+    assert all(texts.values())
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", script, flags=re.S)
+    literals = " ".join(m[1:-1] for m in re.findall(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'', code))
+    english = [m for m in _unlock_texts(_unlock_html(None)).values() if m in literals]
+    assert english == [], "unlock.js must take these words from the page (#dr-unlock-text), not write them"
