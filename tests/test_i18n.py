@@ -118,7 +118,7 @@ def test_a_german_deal_room_is_german(project: Path) -> None:
     english = (site / "kestrel-freight" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en"' in english
     # Material's own words follow the deal (its "Skip to content" link), the other deal stays English.
-    assert 'placeholder="Suche"' in overview and 'placeholder="Search"' in english
+    assert "Zum Inhalt springen" in overview and "Skip to content" in english
 
 
 # --- the catalogs themselves ----------------------------------------------------------
