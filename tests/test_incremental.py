@@ -280,3 +280,73 @@ def test_a_preview_started_from_kept_output_renders_and_schedules_nothing(projec
     assert third["rendered"] == ["kestrel-freight"] and third["reused"] == 2
     assert set(third["scheduled"]) == {"Kestrel Freight Group"}  # its pages and its row, nothing else
     assert "Kestrel Freight Group" in index
+
+
+def test_a_deal_taken_from_the_cache_file_is_validated_only_when_used(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dealrooms_plugin import catalog as catalog_module
+
+    cache = project / "cache.json"
+    first = Catalog(project / "dealrooms", cache)
+    first.refresh()
+    first.save()
+    validated: list[object] = []
+    original = catalog_module.Deal.model_validate
+    monkeypatch.setattr(catalog_module.Deal, "model_validate",
+                        lambda data, *a, **k: validated.append(data) or original(data, *a, **k))
+    second = Catalog(project / "dealrooms", cache)
+    second.refresh()
+    assert second.parsed == 0 and validated == []  # a rebuild whose output is kept needs no model
+    kept = second.deals["kestrel-freight"]
+    assert kept.digest == first.deals["kestrel-freight"].digest  # from the files: names the output without the model
+    assert kept.deal == first.deals["kestrel-freight"].deal
+    assert len(validated) == 1
+    assert kept.deal is kept.deal and len(validated) == 1  # once
+
+
+def test_a_cache_file_written_by_other_code_is_not_read(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dealrooms_plugin import catalog as catalog_module
+
+    cache = project / "cache.json"
+    first = Catalog(project / "dealrooms", cache)
+    first.refresh()
+    first.save()
+    monkeypatch.setattr(catalog_module, "code_digest", lambda: "another checkout")
+    second = Catalog(project / "dealrooms", cache)
+    second.refresh()
+    assert second.parsed == 3  # records are read only by the code that wrote them
+
+
+def test_a_cold_refresh_reads_deal_files_in_worker_processes_with_the_same_result(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dealrooms_plugin import catalog as catalog_module
+
+    for i in range(20):  # enough deal files for a pool
+        (project / "dealrooms" / f"extra-{i:02d}.yml").write_bytes((project / "dealrooms" / "marlow-vine.yml").read_bytes())
+    broken = project / "dealrooms" / "broken.yml"
+    broken.write_text((project / "dealrooms" / "kestrel-freight.yml").read_text().replace("owner: marta", "owner: nobody"))
+    log = tmp_path / "pids.txt"
+    original = catalog_module.load_deal
+
+    def counted(path: Path, **kwargs: object):  # type: ignore[no-untyped-def]
+        with log.open("a") as f:
+            f.write(f"{os.getpid()} {Path(path).stem}\n")
+        return original(path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog_module, "load_deal", counted)
+    serial = Catalog(project / "dealrooms", tmp_path / "serial.json")
+    serial.refresh()
+    log.unlink()
+    parallel = Catalog(project / "dealrooms", tmp_path / "parallel.json")
+    changes = parallel.refresh(workers=2)
+    lines = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(stem for _, stem in lines) == sorted(p.stem for p in (project / "dealrooms").glob("*.yml"))
+    assert str(os.getpid()) not in {pid for pid, _ in lines} and len({pid for pid, _ in lines}) == 2  # every core
+    assert parallel.parsed == serial.parsed == 24
+    assert list(changes.changed) == list(serial.entries)  # the folder's order, as one process gives it
+    assert {s: (d.digest, d.deal, d.sources) for s, d in parallel.deals.items()} == {
+        s: (d.digest, d.deal, d.sources) for s, d in serial.deals.items()}
+    assert parallel.problems == serial.problems and "broken" in parallel.problems
+    assert {s: e.stamps for s, e in parallel.entries.items()} == {s: e.stamps for s, e in serial.entries.items()}

@@ -139,3 +139,44 @@ def test_an_index_row_is_kept_for_its_key_only_and_read_back_as_data(tmp_path: P
     data["deals"]["deal"]["row"] = [[{"__class__": "os.system"}], "<tr></tr>"]  # not a sort key: the manifest is void
     manifest.write_text(json.dumps(data))
     assert OutputCache(tmp_path / "cache").entries == {}
+
+
+def test_stale_output_goes_to_the_trash_and_is_removed_in_the_background(tmp_path: Path) -> None:
+    # Removing files waits for the disk on some file systems (mounted with discard): never where they stand.
+    cache = OutputCache(tmp_path / "cache")
+    cache.store("deal", "k1", {"index.html": b"first", "plan/index.html": b"plan"})
+    old = kept_folder(tmp_path / "cache", "deal")
+    cache.store("deal", "k2", {"index.html": b"second"})
+    assert not old.exists() and kept_folder(tmp_path / "cache", "deal").name.startswith("deal.k2")
+    trash = tmp_path / "cache" / "trash"
+    (moved,) = list(trash.iterdir())  # one rename, not removed yet: no thread runs before start_removing
+    assert (moved / "plan" / "index.html").read_bytes() == b"plan"
+    assert stat.S_IMODE(trash.stat().st_mode) == 0o700
+    cache.release()  # a build waits for the trash at its end
+    assert list(trash.iterdir()) == []
+
+
+def test_trash_left_by_a_killed_build_is_emptied_by_the_next(tmp_path: Path) -> None:
+    killed = OutputCache(tmp_path / "cache")
+    killed.store("deal", "k1", {"index.html": b"first"})
+    killed.store("deal", "k2", {"index.html": b"second"})  # killed before it emptied its trash
+    killed.save()
+    assert len(list((tmp_path / "cache" / "trash").iterdir())) == 1
+    site = tmp_path / "site"
+    nxt = OutputCache(tmp_path / "cache")
+    nxt.hold(site, ["deal"])
+    nxt.place("deal", site / "deal")
+    nxt.release()
+    assert list((tmp_path / "cache" / "trash").iterdir()) == []
+    assert (site / "deal" / "index.html").read_bytes() == b"second"
+
+
+def test_a_live_edit_leaves_the_trash_to_the_background(tmp_path: Path) -> None:
+    cache = OutputCache(tmp_path / "cache")
+    cache.store("deal", "k1", {"index.html": b"first"})
+    cache.store("deal", "k2", {"index.html": b"second"})
+    cache.release(wait=False)
+    remover = cache._remover
+    assert remover is not None and remover.daemon  # never keeps a preview from exiting
+    cache.release()  # the next build waits for it
+    assert list((tmp_path / "cache" / "trash").iterdir()) == []

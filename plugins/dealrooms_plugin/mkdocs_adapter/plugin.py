@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from mkdocs.config.defaults import MkDocsConfig
@@ -41,8 +42,10 @@ from ..today import today
 from . import pages as site_pages
 from .config import DealroomsConfig, plugin_settings
 from .live import DealWatcher, LiveReload
-from .protection import Protection
 from .shell import MaterialShell, install_shell, render_root_page, with_policy
+
+if TYPE_CHECKING:  # imported when a build is protected: passwords and keys load zxcvbn and cryptography (0.3 s)
+    from .protection import Protection
 
 log = get_plugin_logger("dealrooms")
 ASSETS = PACKAGE / "assets"
@@ -127,7 +130,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             return
         pipeline = self.pipeline
         try:
-            pipeline.refresh()
+            pipeline.refresh(workers=self._workers())  # deal files the catalog cache lacks: read on every core
         except DealroomsError as exc:
             raise PluginError(str(exc)) from None
         problems = pipeline.problems
@@ -139,6 +142,8 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         # Protected builds: every password checked and every key derived before anything is written.
         # `mkdocs serve` never needs passwords and serves plain pages.
         if self.config.protect and not self.is_serve:
+            from .protection import Protection
+
             self.protection = Protection.prepare(self.config, config, pipeline.catalog)
         # One time for every file of the output: unchanged deals must not tell when they last changed.
         self.build_time = build_time()
@@ -195,11 +200,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         if not self.config.enabled:
             return
         self.site_dir = Path(config.site_dir)
-        # Every core, in forked workers. Forking copies only the calling thread, so only while no other
-        # runs: a build has none, `mkdocs serve` none before its server and watcher start (its first
-        # build); its later rebuilds render here.
-        workers = _cores() if not self.is_serve or threading.active_count() == 1 else 1
-        published = self.pipeline.publish(self.site_dir, self.context, workers=workers)
+        published = self.pipeline.publish(self.site_dir, self.context, workers=self._workers())
         self._report(published)
         if self.is_serve:
             self._write_rep_index(config)
@@ -313,6 +314,15 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             log.error(collision_message([slug], self.deals_dir))
         log.info("rendered %d deal(s), reused %d unchanged, in %.2f s",
                  len(published.rendered), len(published.reused), published.seconds)
+
+    def _workers(self) -> int:
+        """Processes that load and render deals now: every core, in forked workers.
+
+        Forking copies only the calling thread, so only while no other runs: a
+        build has none, `mkdocs serve` none before its server and watcher start
+        (its first build); its later rebuilds work here.
+        """
+        return _cores() if not self.is_serve or threading.active_count() == 1 else 1
 
     def _release(self) -> None:
         if self.lock is not None:
