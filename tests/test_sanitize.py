@@ -135,6 +135,7 @@ def test_markdown_fields_are_the_known_four() -> None:
     """A new Markdown field must be added to the rendering test below (and to the README)."""
     assert sorted(markdown_fields()) == sorted([
         ("deal", "summary"), ("milestones", "notes"), ("proposal", "terms"), ("meetings", "agenda"),
+        ("meetings", "expected_outcome"), ("meetings", "prepare"), ("meetings", "decisions"), ("meetings", "notes"),
     ])
 
 
@@ -144,16 +145,21 @@ PAYLOAD = "**kept** <script>window.__pwned=1</script><img src=x onerror=alert(1)
 def test_every_markdown_field_is_sanitised_on_its_page(tmp_path: Path) -> None:
     data = yaml.safe_load((ROOT / "dealrooms" / "kestrel-freight.yml").read_text(encoding="utf-8"))
     data["deal"]["buyer"].pop("logo")
+    data.pop("agreed")  # PyYAML reads its `on:` key as True (YAML 1.1); the loader does not, but this is not about it
     data["deal"]["summary"] = PAYLOAD
     data["milestones"][2]["notes"] = PAYLOAD
     data["proposal"]["terms"] = PAYLOAD
-    data["meetings"][0]["agenda"] = PAYLOAD
+    upcoming = data["meetings"][-1]
+    upcoming.update(agenda=PAYLOAD, expected_outcome=PAYLOAD, prepare=PAYLOAD)
+    data["meetings"].append({"date": "2026-11-12", "title": "Held", "decisions": PAYLOAD, "notes": PAYLOAD})
     (tmp_path / "deal.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     loaded = load_deal(tmp_path / "deal.yml")
     today = dt.date(2026, 11, 22)
     pages = {p.spec.name: p.html for p in render_pages(build_view("deal", loaded.deal, schedule(loaded.deal, today)), make_env())}
-    everything = "".join(pages.values())
-    assert everything.count("<strong>kept</strong>") >= 4  # summary, agenda (overview), notes (plan), terms (proposal)
+    # The pages' own data block (ui.live) is the one script element a page has; deal text is not in it as markup.
+    everything = re.sub(r'<script type="application/json" data-dr-live>[^<]*</script>', "", "".join(pages.values()))
+    # summary, agenda, expected outcome and preparation (overview); notes, the meetings' six (plan); terms (proposal)
+    assert everything.count("<strong>kept</strong>") >= 4 + 8
     for page in ("overview", "plan", "proposal"):
         assert "<strong>kept</strong>" in pages[page]
     assert "<script" not in everything and "onerror" not in everything and "javascript:" not in everything

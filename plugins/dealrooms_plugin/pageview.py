@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 from urllib.parse import quote
 
@@ -77,15 +77,53 @@ class GoalFigures:
     unit: str | None  # quantity goals: the unit as written
     points: Decimal | None  # percent goals with a baseline: target - baseline
     relative: Decimal | None  # other goals with a non-zero baseline: percent change, one decimal
+    # Progress: where the buyer is now, and how far along the way from baseline to target.
+    current: Decimal | None = None
+    measured_on: dt.date | None = None
+    # Percent of the way from baseline to target, whole and rounded down (never "100" before it is
+    # reached): above 100 past the target, below 0 when it moved away. None without a current value,
+    # a baseline, or a way to go (baseline equal to target).
+    share: int | None = None
+    gap: Decimal | None = None  # |target - current|: what is left (or how far past it); None without current
 
     @property
     def points_count(self) -> int:
         """The count that picks the plural of "percentage points": gettext's plural forms take whole
         numbers, so a fraction (0.5 points) counts as 2, which is the plural ("other") in our languages."""
-        if self.points is None:
-            return 0
-        size = abs(self.points)
-        return int(size) if size == size.to_integral_value() else 2
+        return _plural_count(self.points)
+
+    @property
+    def gap_count(self) -> int:
+        """:attr:`points_count` for :attr:`gap` (a percent goal's gap is in percentage points)."""
+        return _plural_count(self.gap)
+
+    @property
+    def progress(self) -> str | None:
+        """``reached`` (at or past the target), ``away`` (further from it than the baseline),
+        ``on_the_way``; ``unknown`` with a current value but no share; None without a current value."""
+        if self.current is None:
+            return None
+        if self.current == self.target:
+            return "reached"
+        if self.share is None:
+            return "unknown"
+        if self.share >= 100:
+            return "reached"
+        assert self.baseline is not None  # a share needs one
+        # Away: the current value lies past the baseline on the side opposite the target.
+        return "away" if (self.current - self.baseline) * (self.target - self.baseline) < 0 else "on_the_way"
+
+    @property
+    def bar(self) -> int:
+        """The progress bar's fill, 0..100."""
+        return min(max(self.share or 0, 0), 100)
+
+
+def _plural_count(value: Decimal | None) -> int:
+    if value is None:
+        return 0
+    size = abs(value)
+    return int(size) if size == size.to_integral_value() else 2
 
 
 def _decimal(value: float) -> Decimal:
@@ -109,10 +147,12 @@ def _is_currency(code: str) -> bool:
 
 
 def goal_figures(goal: Goal) -> GoalFigures:
-    """The numbers of one goal, by its kind (see :class:`GoalFigures`)."""
+    """The numbers of one goal, by its kind (see :class:`GoalFigures`), and its progress when
+    a ``current`` value is given (:func:`goal_share`)."""
     kind = goal_kind(goal)
     baseline = _decimal(goal.baseline) if goal.baseline is not None else None
     target = _decimal(goal.target)
+    current = _decimal(goal.current) if goal.current is not None else None
     points = relative = None
     if kind == "percent":
         points = target - baseline if baseline is not None else None
@@ -123,7 +163,24 @@ def goal_figures(goal: Goal) -> GoalFigures:
         currency=(goal.unit or "").strip() if kind == "money" else None,
         unit=goal.unit if kind == "quantity" else None,
         points=points, relative=relative,
+        current=current, measured_on=goal.measured_on if current is not None else None,
+        share=goal_share(baseline, current, target),
+        gap=abs(target - current) if current is not None else None,
     )
+
+
+def goal_share(baseline: Decimal | None, current: Decimal | None, target: Decimal) -> int | None:
+    """How far ``current`` has come from ``baseline`` toward ``target``, in whole percent, rounded down.
+
+    Works for goals that go down (hours 1,180 -> 350) as for goals that go
+    up: 0 at the baseline, 100 at the target, more past it, less than 0 when
+    the figure moved the other way. None when there is no way to measure it:
+    no current value, no baseline, or a baseline already equal to the target.
+    """
+    if current is None or baseline is None or baseline == target:
+        return None
+    share = 100 * (current - baseline) / (target - baseline)
+    return int(share.to_integral_value(rounding=ROUND_DOWN))  # toward zero: 99.6 is not yet 100
 
 
 # --- people -----------------------------------------------------------------------

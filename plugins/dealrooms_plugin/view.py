@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any, Callable
 
+from .history import Change, History
 from .i18n import html_lang, ntranslate, translate, translations
 from .labels import EXPIRING_SOON_DAYS, HEALTH_LABELS, STATUS_LABELS
 from .model import OWNER_SIDES, Deal, Goal, LineItem, Meeting, Person
@@ -19,6 +20,8 @@ from .owners import Owner, resolve_owner, side_company
 from .plan import SIGNATURE_IDS, HealthReason, MilestonePlan, Schedule
 
 NEXT_STEPS = 3
+RECENT_CHANGES = 3
+"""Changes the overview lists when no meeting has been held yet (otherwise: every change since the last one)."""
 
 
 def humanize(text: str | None) -> str:
@@ -107,6 +110,44 @@ class ProposalView:
 
 
 @dataclass(frozen=True)
+class Payback:
+    """The proposal's price against the value the buyer expects: "€X per year; pays back in N months".
+
+    Made by :func:`payback` only when every figure is there: goals with a
+    ``value_per_year`` (in the proposal's currency) and a proposal with a
+    total above zero.
+    """
+
+    value_per_year: Decimal  # the goals' value_per_year, summed
+    currency: str  # the proposal's
+    price: Decimal  # the proposal's total
+    months: int  # whole months, rounded up: the price divided by the value of one month
+
+
+@dataclass(frozen=True)
+class AgreementView:
+    """The buyer's agreement to the plan, and whether the plan changed after it."""
+
+    name: str  # the buyer person who agreed
+    on: dt.date
+    changed_on: dt.date | None  # when the plan last changed, if that was after ``on``
+
+
+@dataclass(frozen=True)
+class RecentChanges:
+    """What the overview's "What changed" section lists.
+
+    ``since`` is the latest meeting held before today: the changes are those
+    made on its day or later (none is a statement too: "no change since").
+    Without a past meeting, ``since`` is None and the changes are the
+    :data:`RECENT_CHANGES` newest.
+    """
+
+    changes: tuple[Change, ...]
+    since: Meeting | None
+
+
+@dataclass(frozen=True)
 class Tick:
     x: float  # percent of the timeline width
     label: str
@@ -152,6 +193,17 @@ class DealView:
     timeline: Timeline
     logo: str | None  # file name of the logo inside the deal's output
     plan_last_changed: dt.date | None = None  # history.deal_history(...).last_changed; None without a history
+    history: History | None = None  # the plan's git history; None (or empty) shows no history
+    upcoming_meetings: tuple[Meeting, ...] = ()  # today or later, soonest first (next_meeting is the first)
+    past_meetings: tuple[Meeting, ...] = ()  # before today, the latest first
+    recent: RecentChanges | None = None  # the overview's "What changed"; None without a history
+    agreement: AgreementView | None = None
+    payback: Payback | None = None
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        """The plan's whole history, newest first (the Plan page); empty without one."""
+        return self.history.changes if self.history else ()
 
     @property
     def progress_percent(self) -> int:
@@ -315,6 +367,49 @@ def proposal_view(deal: Deal, today: dt.date) -> ProposalView | None:
     )
 
 
+def payback(deal: Deal, proposal: ProposalView | None) -> Payback | None:
+    """The proposal's price against the goals' value per year, or None unless both are there.
+
+    ``value_per_year`` is in the proposal's currency (model.Goal); a deal
+    without a proposal, with a total of zero or without any goal value says
+    nothing rather than a figure built on a guess.
+    """
+    values = [g.value_per_year for g in deal.goals if g.value_per_year is not None]
+    if proposal is None or proposal.total <= 0 or not values or sum(values) <= 0:
+        return None
+    value = sum(values, Decimal(0))
+    # Rounded up: "pays back in 4 months" must not promise a month early.
+    months = int((proposal.total * 12 / value).to_integral_value(rounding=ROUND_CEILING))
+    return Payback(value, proposal.currency, proposal.total, max(months, 1))
+
+
+def _meeting_key(m: Meeting) -> tuple[dt.date, int, int]:
+    hour, _, minute = (m.time or "0:0").partition(":")
+    return (m.date, int(hour), int(minute))  # "9:00" before "10:00", which text order would not give
+
+
+def recent_changes(history: History | None, past_meetings: tuple[Meeting, ...]) -> RecentChanges | None:
+    """The overview's "What changed": the changes since the latest meeting held (its day included,
+    as an edit made on the day of a call records what the call decided), else the newest few.
+    None without a history."""
+    if history is None or not history.changes:
+        return None
+    if past_meetings:
+        since = past_meetings[0]
+        return RecentChanges(history.since(since.date), since)
+    return RecentChanges(history.latest(RECENT_CHANGES), None)
+
+
+def agreement_view(deal: Deal, history: History | None) -> AgreementView | None:
+    """Who agreed the plan and when, and the day it last changed if that was after (from ``history``)."""
+    agreed = deal.agreed
+    if agreed is None:
+        return None
+    person = deal.person(agreed.by)
+    changed = history.last_changed if history else None
+    return AgreementView(person.name if person else agreed.by, agreed.on, changed if changed and changed > agreed.on else None)
+
+
 def _timeline(views: tuple[MilestoneView, ...], schedule: Schedule) -> Timeline:
     dates = [schedule.today, schedule.target_date, schedule.projected_date]
     for v in views:
@@ -345,12 +440,21 @@ def _timeline(views: tuple[MilestoneView, ...], schedule: Schedule) -> Timeline:
 
 
 def build_view(
-    slug: str, deal: Deal, schedule: Schedule, *, logo: str | None = None, plan_last_changed: dt.date | None = None
+    slug: str,
+    deal: Deal,
+    schedule: Schedule,
+    *,
+    logo: str | None = None,
+    plan_last_changed: dt.date | None = None,
+    history: History | None = None,
 ) -> DealView:
     """Everything the five deal-room pages show, for one deal.
 
-    ``plan_last_changed``: when the deal's plan last changed (its git history,
-    :func:`.history.deal_history`), shown beside the build date.
+    ``history``: the plan's git history (:func:`.history.deal_history`), for
+    "What changed" on the overview, the Plan page's history and whether the
+    plan changed after the buyer agreed it; None (or an empty history) shows
+    none of them. ``plan_last_changed``, shown beside the build date, defaults
+    to the history's last change.
     """
     today = schedule.today
     views = tuple(
@@ -379,7 +483,9 @@ def build_view(
         )
         for g in deal.goals
     )
-    upcoming = sorted((m for m in deal.meetings if m.date >= today), key=lambda m: (m.date, m.time or ""))
+    upcoming = tuple(sorted((m for m in deal.meetings if m.date >= today), key=_meeting_key))
+    past = tuple(sorted((m for m in deal.meetings if m.date < today), key=_meeting_key, reverse=True))
+    proposal = proposal_view(deal, today)
     return DealView(
         slug=slug,
         deal=deal,
@@ -395,9 +501,15 @@ def build_view(
         by_side=by_side,
         people_by_side=people_by_side,
         goals=goals,
-        proposal=proposal_view(deal, today),
+        proposal=proposal,
         next_meeting=upcoming[0] if upcoming else None,
         timeline=_timeline(views, schedule),
         logo=logo,
-        plan_last_changed=plan_last_changed,
+        plan_last_changed=plan_last_changed or (history.last_changed if history else None),
+        history=history,
+        upcoming_meetings=upcoming,
+        past_meetings=past,
+        recent=recent_changes(history, past),
+        agreement=agreement_view(deal, history),
+        payback=payback(deal, proposal),
     )

@@ -38,6 +38,10 @@
      data-dr-health                    the health badge, rebuilt
      data-dr-slip-text                 the slip sentence, rebuilt
      data-dr-asof                      "Figures as of today, ..." once the day is not the build's
+     data-dr-meetings / data-dr-meeting="YYYY-MM-DD"
+                                       of the data-dr-meeting elements inside a data-dr-meetings one,
+                                       only the first not before today is shown; the container is
+                                       hidden when every one is past (works without the live block)
 
    Deal text (titles) is untrusted: it only ever goes into the page as text
    nodes (textContent, createTextNode); catalog text is trusted but only its
@@ -359,6 +363,19 @@
     });
   }
 
+  // The next meeting: the first one (in page order, which is date order) not before today.
+  function updateMeetings(root, today) {
+    each(root, "[data-dr-meetings]", function (box) {
+      var found = false;
+      each(box, "[data-dr-meeting]", function (el) {
+        var next = !found && dayOf(el.getAttribute("data-dr-meeting")) >= today;
+        show(el, next);
+        found = found || next;
+      });
+      show(box, found);
+    });
+  }
+
   function run() {
     var today = localToday();
     var block = document.querySelector("script[type='application/json'][data-dr-live]");
@@ -367,6 +384,7 @@
     // On the build's own day the page already says it all (in the server's date formats).
     if (data && dayOf(data.deal.built) === today) { return; }
     updateValidity(document, today);
+    updateMeetings(document, today);
     if (data) { updateDeal(document, data, today); }
   }
   if (window.document$ && window.document$.subscribe) { window.document$.subscribe(run); }
