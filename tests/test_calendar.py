@@ -69,14 +69,16 @@ def test_upcoming_meetings_are_events_and_past_ones_are_not() -> None:
     deal = kestrel()
     data = deal_calendar("kestrel-freight", deal, schedule(deal, TODAY))
     meetings = [e for e in events(data) if str(e["UID"]).startswith("meeting-")]
-    assert len(meetings) == 1
-    (meeting,) = meetings
+    # Kestrel's meetings: 12 Nov (held before TODAY), 26 Nov and 4 Dec.
+    assert [str(e["UID"]) for e in meetings] == ["meeting-20261126-weekly-plan-review@kestrel-freight.dealrooms",
+                                                 "meeting-20261204-pilot-results-review@kestrel-freight.dealrooms"]
+    meeting = meetings[0]
     assert str(meeting["UID"]) == "meeting-20261126-weekly-plan-review@kestrel-freight.dealrooms"
     assert meeting.decoded("DTSTART") == dt.datetime(2026, 11, 26, 15, 0)  # floating local time
     assert meeting.decoded("DTEND") == dt.datetime(2026, 11, 26, 16, 0)
     assert str(meeting["LOCATION"]) == "Teams (link in the invite)"
     assert "Security questionnaire status" in str(meeting["DESCRIPTION"])
-    later = deal_calendar("kestrel-freight", deal, schedule(deal, dt.date(2026, 11, 27)))
+    later = deal_calendar("kestrel-freight", deal, schedule(deal, dt.date(2026, 12, 5)))
     assert not [e for e in events(later) if str(e["UID"]).startswith("meeting-")]
 
 
@@ -112,7 +114,7 @@ def test_identical_across_processes() -> None:
 def test_uid_helpers() -> None:
     deal = kestrel()
     assert milestone_uid("acme", "go-live") == "go-live@acme.dealrooms"
-    assert meeting_uid("acme", deal.meetings[0]) == "meeting-20261126-weekly-plan-review@acme.dealrooms"
+    assert meeting_uid("acme", deal.meetings[1]) == "meeting-20261126-weekly-plan-review@acme.dealrooms"
 
 
 def test_relative_dates_and_all_day_meeting(tmp_path: Path) -> None:

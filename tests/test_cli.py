@@ -30,8 +30,8 @@ def test_check_reports_every_problem_and_exits_1(project: Path) -> None:
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if "kestrel-freight.yml:" in line]
     assert any(":44: milestones[2].owner: unknown person 'grimsby'" in line for line in lines)
-    assert any(":52: milestones[3].due: bad date '2026-13-45'" in line for line in lines)
-    assert any(":84: proposal.valid_untill: unknown field; did you mean 'valid_until'?" in line for line in lines)
+    assert any(":53: milestones[3].due: bad date '2026-13-45'" in line for line in lines)
+    assert any(":93: proposal.valid_untill: unknown field; did you mean 'valid_until'?" in line for line in lines)
     assert "Traceback" not in result.output
 
 
