@@ -130,6 +130,7 @@ class Catalog:
     parsed: int = 0  # deal files read and validated (not taken from the cache file), for tests and benchmarks
     _persisted: dict[str, dict[str, Any]] | None = None  # the cache file's records by deal path
     _reused: dict[str, LoadedDeal] = field(default_factory=dict)  # deals taken from those records
+    _relatives: dict[str, str] = field(default_factory=dict)  # path -> as the cache file names it (see _relative)
 
     def refresh(self, touched: Iterable[Path] | None = None, *, workers: int = 1) -> Changes:
         """Bring the catalog up to date with the folder; say which deals changed.
@@ -298,8 +299,16 @@ class Catalog:
         self._reused = {str(e.path): e.deal for e in self.entries.values() if e.deal is not None}
 
     def _relative(self, path: Path) -> str:
-        """A path as the cache file names it: relative to the deals folder, so a clone elsewhere reuses it."""
-        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(self.deals_dir))).as_posix()
+        """A path as the cache file names it: relative to the deals folder, so a clone elsewhere reuses it.
+
+        Remembered: a rebuild asks for each of 1,000 deals twice (reading, then saving the cache file).
+        """
+        text = str(path)
+        relative = self._relatives.get(text)
+        if relative is None:
+            relative = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(self.deals_dir))).as_posix()
+            self._relatives[text] = relative
+        return relative
 
     def _absolute(self, relative: str) -> Path:
         return Path(os.path.normpath(os.path.join(os.path.abspath(self.deals_dir), relative)))
