@@ -426,3 +426,17 @@ def test_the_plan_page_carries_the_hooks_the_script_recomputes() -> None:
     assert "data-dr-show-if-overdue" not in done and "data-dr-if-slipped" not in done
     on_time = plan_row(pages(deal("halden-health"))["plan"], "budget")
     assert re.search(r'data-dr-if-slipped="budget" hidden>', on_time) and visible(cell(on_time, "Due")) == "16 Dec 2026"
+
+
+def test_the_plan_pages_live_block_carries_no_titles_and_only_the_words_it_needs() -> None:
+    import json
+
+    got = pages(deal("kestrel-freight"))
+    live = {name: json.loads(re.search(r"<script type=\"application/json\" data-dr-live>(.*?)</script>", got[name], flags=re.S).group(1))
+            for name in ("overview", "plan")}
+    # The plan page's hooks need no sentence naming a step; a smaller page keeps within the plan page's padding floor.
+    assert [sorted(s) for s in live["plan"]["deal"]["steps"]][0] == ["after", "done_on", "id", "planned", "status"]
+    assert sorted(live["plan"]["text"]) == ["days", "late", "status"]
+    assert live["overview"]["deal"]["steps"][2]["title"] == "Security questionnaire returned"
+    assert {k: v for k, v in live["overview"]["deal"].items() if k != "steps"} == {
+        k: v for k, v in live["plan"]["deal"].items() if k != "steps"}

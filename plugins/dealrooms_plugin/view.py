@@ -241,6 +241,12 @@ class DealView:
         sealed with the page in protected builds. Dates are ISO; titles are
         deal text, which the script only ever sets as text.
         """
+        return self.live_data(titles=True)
+
+    def live_data(self, *, titles: bool) -> dict[str, Any]:
+        """:attr:`live`, with the steps' titles only when the page shows a sentence that names a
+        step (the health badge, the slip banner). The Plan page's script needs none of them, and
+        leaving them out keeps its sealed size within the plan page's padding floor (protect.FLOOR)."""
         t = self.schedule
         proposal = self.deal.proposal
         return {
@@ -254,7 +260,7 @@ class DealView:
             "steps": [
                 {
                     "id": p.id,
-                    "title": p.milestone.title,
+                    **({"title": p.milestone.title} if titles else {}),
                     "planned": p.planned.isoformat(),
                     "status": p.milestone.status,
                     "done_on": p.milestone.done_on.isoformat() if p.milestone.done_on else None,

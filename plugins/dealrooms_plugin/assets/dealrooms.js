@@ -11,6 +11,9 @@
    - <script type="application/json" data-dr-live>: {deal, text} from ui.live().
      deal: built, target, lang, thresholds, expiring_soon_days, valid_until,
      signature_ids, steps [{id, title, planned, status, done_on, after}].
+     ui.live(steps_only=true) (the Plan page) leaves out the titles and every word but
+     status, days and late: enough for data-dr-chip, -step, -late-days, -projected and
+     -if-slipped, which are all such a page may use.
      text: the words in the deal's language with %(name)s placeholders; plural
      messages are {forms, pick}: pick[n] is the form for count n (0..199), from
      the deal's own catalog (view.plural_forms says why).
@@ -289,17 +292,20 @@
     });
 
     var toTarget = plan.target - today, count = plan.overdue.length;
+    // Made when a page has the figure: a page's live block carries only the words its hooks need.
     var figures = {
-      "days-to-target": String(Math.abs(toTarget)),
-      "days-to-target-label": toTarget >= 0 ? text.days_to_target : text.days_past_target,
-      "overdue-count": String(count),
-      "overdue-note": count ? say(plural(text.need_attention, count), { count: count }).textContent : text.nothing_overdue,
-      "slip-days": days(plan.slip)
+      "days-to-target": function () { return String(Math.abs(toTarget)); },
+      "days-to-target-label": function () { return toTarget >= 0 ? text.days_to_target : text.days_past_target; },
+      "overdue-count": function () { return String(count); },
+      "overdue-note": function () {
+        return count ? say(plural(text.need_attention, count), { count: count }).textContent : text.nothing_overdue;
+      },
+      "slip-days": function () { return days(plan.slip); }
     };
     each(root, "[data-dr-figure]", function (el) {
       var name = el.getAttribute("data-dr-figure");
       if (name === "projected-date") { fill(el, "%(date)s", { date: day(plan.projected, el.getAttribute("data-dr-format")) }); }
-      else if (figures[name] !== undefined) { el.textContent = figures[name]; }
+      else if (figures.hasOwnProperty(name)) { el.textContent = figures[name](); }
     });
     each(root, "[data-dr-overdue-list]", function (el) { show(el, count > 0); });
     each(root, "[data-dr-overdue-card]", function (el) { el.classList.toggle("dr-card--alert", count > 0); });
