@@ -103,9 +103,12 @@ def deal_strings(deal_file: Path) -> list[str]:
     def walk(value: object) -> None:
         if isinstance(value, str):
             found.add(_space(value))
-            rendered = re.sub(r"<[^>]+>", " ", str(markdown(value)))
-            found.add(_space(html_lib.unescape(rendered)))
             found.update(_space(line) for line in value.splitlines())
+            # As the page shows it: the Markdown rendered, whole and element by element
+            # (a list's items, a bold word), as the page's text nodes are collected.
+            rendered = html_lib.unescape(str(markdown(value)))
+            found.add(_space(re.sub(r"<[^>]+>", " ", rendered)))
+            found.update(_space(chunk) for chunk in re.split(r"<[^>]+>", rendered))
         elif isinstance(value, dict):
             for item in value.values():
                 walk(item)
@@ -125,8 +128,8 @@ def english_left(readable: list[str], deal_text: list[str], fragments: list[str]
     """The English fragments still found once the deal's own text is taken out."""
     # The script's message templates keep their placeholders (%(days)s): names, not words.
     text = re.sub(r"%\(\w+\)s", " ", "\n".join(_space(t) for t in readable if t and t.strip()))
-    for own in deal_text:
-        text = text.replace(own, "\n")
+    for own in deal_text:  # whole words only: a deal's "in" must not eat the "in" of "Expires in"
+        text = re.sub(rf"(?<!\w){re.escape(own)}(?!\w)", "\n", text)
     return [f for f in fragments if re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", text)]
 
 
