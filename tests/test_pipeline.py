@@ -42,7 +42,7 @@ class FakeSealer:
     def fingerprint(self, slug: str) -> str:
         return f"sealed:{self.key}" if slug == self.sealed else "public"
 
-    def seal(self, slug: str, files: dict[str, bytes]) -> dict[str, bytes]:
+    def seal(self, slug: str, files: dict[str, bytes], locale: str = "en") -> dict[str, bytes]:
         return {path: data[::-1] for path, data in files.items()}
 
 

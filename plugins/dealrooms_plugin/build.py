@@ -88,7 +88,7 @@ class Sealer(Protocol):
         """Part of the deal's render key: changes with its key and the unlock page, never shows the password."""
         ...
 
-    def seal(self, slug: str, files: dict[str, bytes]) -> dict[str, bytes]: ...
+    def seal(self, slug: str, files: dict[str, bytes], locale: str) -> dict[str, bytes]: ...
 
 
 ProblemPages = Callable[[str, list[Problem]], dict[str, bytes]]  # slug, problems -> the pages showing them
@@ -178,7 +178,7 @@ def seal_deal_files(loaded: LoadedDeal, ctx: BuildContext, files: dict[str, byte
         return files
     files = {**files}
     files.setdefault(NO_LOGO, b"")  # every sealed deal has the same set of files
-    return ctx.sealer.seal(loaded.slug, files)  # nothing deal-specific stays readable
+    return ctx.sealer.seal(loaded.slug, files, loaded.deal.deal.locale)  # nothing deal-specific stays readable
 
 
 def render_many(

@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from . import csp
+from . import csp, i18n
 from .errors import DealroomsError
 from .keys import CIPHER, KDF, VERSION, DealKey, _b64, _unb64
 
@@ -196,19 +196,25 @@ class UnlockPage:
         self.brand = brand or Brand()
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([*map(str, overrides), str(TEMPLATES)]),
+            extensions=["jinja2.ext.i18n"],
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # As the deal pages (render.make_env): the words come with each render, in the deal's language.
+        env.newstyle_gettext = True  # type: ignore[attr-defined]
+        env.policies["ext.i18n.trimmed"] = True
         self.template = env.get_template(UNLOCK_TEMPLATE)
 
     def render(
-        self, *, deal_root: str, site_root: str, lock: dict[str, object], script_hashes: Iterable[str] = ()
+        self, *, deal_root: str, site_root: str, lock: dict[str, object], script_hashes: Iterable[str] = (),
+        locale: str = i18n.SOURCE_LANGUAGE,
     ) -> bytes:
         """The unlock page for one sealed page; ``script_hashes`` are that page's inline scripts (see :mod:`.csp`)."""
         return self.template.render(
-            brand=self.brand, deal_root=deal_root, site_root=site_root, lock=lock, csp=csp.meta(script_hashes)
+            brand=self.brand, deal_root=deal_root, site_root=site_root, lock=lock, csp=csp.meta(script_hashes),
+            lang=i18n.html_lang(locale), **i18n.template_callables(locale),
         ).encode("utf-8")
 
 
@@ -231,6 +237,7 @@ def seal_deal(
     unlock: UnlockPage,
     *,
     site_from_deal: str = "../",
+    locale: str = i18n.SOURCE_LANGUAGE,
 ) -> dict[str, bytes]:
     """A plain deal output (``{path inside the deal: bytes}``) -> its sealed output.
 
@@ -266,7 +273,7 @@ def seal_deal(
         # allows (never a hash of the page as a whole, which could include a
         # script that slipped out of deal text).
         return path, unlock.render(deal_root=deal_root, site_root=deal_root + site_from_deal, lock=lock,
-                                   script_hashes=csp.declared_script_hashes(html))
+                                   script_hashes=csp.declared_script_hashes(html), locale=locale)
 
     jobs = [(seal_other, p) for p in others] + [(seal_page, p) for p in pages]
     if sum(len(files[p]) for p in files) >= PARALLEL_THRESHOLD:

@@ -121,9 +121,10 @@ class Protection:
         key = self.keys.get(slug)
         return f"sealed:{key.fingerprint}:{self.signature}" if key else "public"
 
-    def seal(self, slug: str, files: dict[str, bytes]) -> dict[str, bytes]:
+    def seal(self, slug: str, files: dict[str, bytes], locale: str) -> dict[str, bytes]:
+        """The deal's files sealed with its key (unlock pages in the deal's ``locale``), or as they are when public."""
         key = self.keys.get(slug)
-        return seal_deal(files, key, self.unlock) if key else files
+        return seal_deal(files, key, self.unlock, locale=locale) if key else files
 
     def files(self, config: MkDocsConfig) -> list[File]:
         """Shared assets of every protected deal, once at the site root."""
