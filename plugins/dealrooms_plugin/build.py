@@ -16,7 +16,7 @@ Two levels, both free of MkDocs:
 
 An adapter supplies a :class:`BuildContext`: the day, the options, the Jinja
 environment of the page bodies, a *page shell* (a callable that wraps page
-bodies into finished pages, search index and sitemap: Material's, for the
+bodies into finished pages and sitemap: Material's, for the
 MkDocs adapter) and, for protected builds, a *sealer*.
 """
 
@@ -40,11 +40,12 @@ from . import __version__
 from .calendar import deal_calendar
 from .catalog import Catalog, Changes
 from .errors import Problem
+from .history import GitHistory
 from .load import LoadedDeal
 from .outcache import OutputCache, Row
 from .outputs import AllowedOutputs, settle
 from .plan import Stage, Thresholds, schedule
-from .render import RenderedPage, render_pages
+from .render import RenderedPage, day_text, render_pages
 from .view import build_view
 from .workers import can_fork, fork_context, forking
 
@@ -67,12 +68,15 @@ class Chrome:
     site_name: str  # buyer's name, in the header
     seller: str
     logo_file: str | None  # path inside the deal, e.g. "assets/logo.svg"
-    generated_on: str
+    generated_on: str  # ISO date of the build
     locale: str = "en"  # the deal's locale: the shell's language (theme words, <html lang>)
+    generated_on_text: str = ""  # the build date in the deal's format
+    plan_last_changed: str | None = None  # ISO date, from the plan's git history
+    plan_last_changed_text: str = ""
 
 
 class PageShell(Protocol):
-    """Wraps a deal's page bodies into its finished pages, search index and sitemap."""
+    """Wraps a deal's page bodies into its finished pages and sitemap."""
 
     def __call__(self, chrome: Chrome, bodies: list[RenderedPage]) -> dict[str, bytes]: ...
 
@@ -111,6 +115,7 @@ class BuildContext:
     stages: tuple[Stage, ...] = ()
     sealer: Sealer | None = None
     problem_pages: ProblemPages | None = None  # previews: an invalid deal's pages list its problems
+    history: GitHistory | None = None  # the plans' git histories ("What changed"); None: no history shown
 
 
 def content_signature(roots: Iterable[Path], *settings: str) -> str:
@@ -138,8 +143,9 @@ def content_signature(roots: Iterable[Path], *settings: str) -> str:
 def render_key(loaded: LoadedDeal, ctx: BuildContext) -> str:
     """The name of a deal's output: equal keys, equal bytes (by content, never by time or place)."""
     sealed = ctx.sealer.fingerprint(loaded.slug) if ctx.sealer else "plain"
+    history = ctx.history.key(loaded.path) if ctx.history else ""
     parts = [OUTPUT_LAYOUT, loaded.digest, ctx.today.isoformat(), __version__, repr(ctx.thresholds), repr(ctx.stages),
-             ctx.signature, sealed]
+             ctx.signature, sealed, history]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -157,16 +163,22 @@ def render_plain(loaded: LoadedDeal, ctx: BuildContext) -> dict[str, bytes]:
         logo_file = f"assets/logo{loaded.logo.suffix.lower()}"
         files[logo_file] = loaded.logo.read_bytes()
     plan = schedule(deal, ctx.today, ctx.thresholds)
-    view = build_view(loaded.slug, deal, plan, logo=logo_file)
+    history = ctx.history.of(loaded.path, ctx.today) if ctx.history else None
+    view = build_view(loaded.slug, deal, plan, logo=logo_file, history=history)
     files[CALENDAR] = deal_calendar(loaded.slug, deal, plan)
     bodies = render_pages(view, ctx.fragments, calendar_file=CALENDAR)
+    locale = deal.deal.locale
+    changed = view.plan_last_changed
     chrome = Chrome(
         slug=loaded.slug,
         site_name=deal.deal.buyer.name,
         seller=deal.deal.seller.name,
         logo_file=logo_file,
         generated_on=ctx.today.isoformat(),
-        locale=deal.deal.locale,
+        locale=locale,
+        generated_on_text=day_text(ctx.today, locale),
+        plan_last_changed=changed.isoformat() if changed else None,
+        plan_last_changed_text=day_text(changed, locale) if changed else "",
     )
     files.update(ctx.shell(chrome, bodies))
     return files
@@ -295,6 +307,7 @@ class Pipeline:
         shard: tuple[int, int] | None = None,
     ):
         self.deals_dir = Path(deals_dir)
+        self.project_dir = project_dir
         self.shard = shard
         if cache_dir is not None:
             _private_cache(Path(cache_dir))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from .errors import Problem
 from .load import LoadedDeal, problems_at
@@ -42,8 +42,8 @@ class Finding:
 def plan_findings(deal: Deal, schedule: Schedule, *, plan_changed_on: dt.date | None = None) -> list[Finding]:
     """Every plan warning for one deal as of ``schedule.today``.
 
-    ``plan_changed_on``: when the plan last changed (from its git history),
-    to tell whether it changed after the buyer agreed it.
+    ``plan_changed_on``: the newest change after the buyer agreed the plan
+    (``History.changed_after(agreed.on)``), or None.
     """
     today = schedule.today
     found: list[Finding] = []
@@ -101,7 +101,7 @@ def plan_findings(deal: Deal, schedule: Schedule, *, plan_changed_on: dt.date | 
                 f"extend valid_until, or add the signature as a step (id: {' or '.join(SIGNATURE_IDS)}) so its date counts",
             ))
 
-    if deal.agreed is not None and plan_changed_on is not None and plan_changed_on > deal.agreed.on:
+    if deal.agreed is not None and plan_changed_on is not None:
         found.append(Finding(
             ("agreed",), f"the plan changed on {plan_changed_on.isoformat()}, after it was agreed on {deal.agreed.on.isoformat()}",
             "walk the buyer through the change; once they agree, set agreed.on to that day",
@@ -139,5 +139,18 @@ def deal_warnings(loaded: LoadedDeal, today: dt.date, thresholds: Thresholds = T
     if loaded.deal.agreed is not None:
         from .history import deal_history  # git is asked only here
 
-        changed_on = deal_history(loaded.path, today=today, deals_dir=deals_dir, project_dir=project_dir).last_changed
+        history = deal_history(loaded.path, today=today, deals_dir=deals_dir, project_dir=project_dir)
+        changed_on = history.changed_after(loaded.deal.agreed.on)
     return plan_warnings(loaded, plan, project_dir=project_dir, plan_changed_on=changed_on)
+
+
+def build_warnings(deals: Mapping[str, LoadedDeal], slugs: Iterable[str], today: dt.date,
+                   thresholds: Thresholds = Thresholds(), *, project_dir: Path | None = None) -> list[Problem]:
+    """The plan warnings of the named deals, in slug order: what a build reports (the deals it rendered, or all)."""
+    found: list[Problem] = []
+    for slug in sorted(set(slugs)):
+        loaded = deals.get(slug)
+        if loaded is not None:
+            found.extend(deal_warnings(loaded, today, thresholds, project_dir=project_dir,
+                                       deals_dir=loaded.path.parent))
+    return found

@@ -199,6 +199,14 @@ class History:
         """The date the plan last changed (the newest change); None without a history."""
         return self.changes[0].date if self.changes else None
 
+    def changed_after(self, day: dt.date) -> dt.date | None:
+        """The date of the newest change after ``day`` to a plan that existed then, or None.
+
+        The file's first version is not a change: a plan agreed on 10 Nov
+        and first committed on 12 Nov has not changed since it was agreed.
+        """
+        return next((c.date for c in self.changes if c.date > day and not c.first), None)
+
     def since(self, day: dt.date) -> tuple[Change, ...]:
         """The changes made on ``day`` or later, newest first."""
         return tuple(c for c in self.changes if c.date >= day)
@@ -580,3 +588,39 @@ def _cut(text: str) -> str:
 def _read_capped(path: Path) -> bytes:
     with open(path, "rb") as f:
         return f.read(load.MAX_YAML_BYTES + 1)
+
+
+class GitHistory:
+    """The plan histories of one build's deals, for :class:`.build.BuildContext`.
+
+    :meth:`key` (part of every render key) comes from one ``git log`` of the
+    deals folder for the whole build; :meth:`of` reads a deal's versions only
+    when the deal renders, and not at all for a file without history (no
+    git, not a work tree, untracked), so a project outside git pays one
+    failed ``git`` call per build.
+    """
+
+    def __init__(self, deals_dir: Path, project_dir: Path | None = None, *, timeout: float = GIT_TIMEOUT):
+        self.deals_dir = Path(deals_dir)
+        self.project_dir = project_dir
+        self.timeout = timeout
+        self._keys: dict[str, str] | None = None
+
+    def _name(self, path: Path) -> str:
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(self.deals_dir))).as_posix()
+
+    def key(self, path: Path) -> str:
+        """A key that changes with the git history of the deal file at ``path`` ("" without one)."""
+        if self._keys is None:
+            names = [self._name(p) for p in load.discover_deals(self.deals_dir, project_dir=self.project_dir)]
+            self._keys = history_keys(self.deals_dir, names, timeout=self.timeout)
+        name = self._name(path)
+        if name not in self._keys:  # a deal the first listing did not have (added during a preview)
+            self._keys.update(history_keys(self.deals_dir, [name], timeout=self.timeout))
+        return self._keys[name]
+
+    def of(self, path: Path, today: dt.date) -> History:
+        """The plan history of the deal file at ``path`` (:data:`NO_HISTORY` when it has none)."""
+        if not self.key(path):
+            return NO_HISTORY
+        return deal_history(path, today=today, deals_dir=self.deals_dir, project_dir=self.project_dir, timeout=self.timeout)

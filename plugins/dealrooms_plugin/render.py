@@ -9,6 +9,7 @@ same path in an override folder (the MkDocs ``custom_dir``, here
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -115,11 +116,18 @@ def render_pages(view: DealView, env: jinja2.Environment, *, calendar_file: str 
 # --- filters ----------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def _locale(locale: str | None) -> Locale:
+    # Cached: pages format a few hundred values each, and Locale.parse is not cheap.
     try:
         return Locale.parse(locale or "en")
     except (ValueError, UnknownLocaleError):
         return Locale.parse("en")
+
+
+def day_text(value: dt.date, locale: str = "en", fmt: str = "medium") -> str:
+    """A date as the deal pages write it (the ``date`` filter), for text made outside templates."""
+    return _date(value, locale, fmt)
 
 
 def _date(value: dt.date | None, locale: str = "en", fmt: str = "medium") -> str:

@@ -412,8 +412,8 @@ def agreement_view(deal: Deal, history: History | None) -> AgreementView | None:
     if agreed is None:
         return None
     person = deal.person(agreed.by)
-    changed = history.last_changed if history else None
-    return AgreementView(person.name if person else agreed.by, agreed.on, changed if changed and changed > agreed.on else None)
+    changed = history.changed_after(agreed.on) if history else None
+    return AgreementView(person.name if person else agreed.by, agreed.on, changed)
 
 
 def _timeline(views: tuple[MilestoneView, ...], schedule: Schedule) -> Timeline:

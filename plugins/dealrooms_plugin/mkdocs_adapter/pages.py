@@ -10,6 +10,7 @@ from markupsafe import Markup
 from mkdocs.config.defaults import MkDocsConfig
 
 from ..build import Pipeline
+from ..checks import deal_warnings
 from ..errors import Problem
 from ..outcache import Row
 from ..plan import Stage, Thresholds
@@ -59,7 +60,9 @@ def rep_index(
         row = pipeline.kept_row(slug)
         if row is None:
             status = status_row(slug, entry.deal.deal, today, thresholds, stages)
-            row = fresh[slug] = (status.sort_key(), row_template.render(row=status))
+            # The rep's own page: the plan warnings `dealrooms check` gives, never shown to buyers.
+            warnings = deal_warnings(entry.deal, today, thresholds, project_dir=pipeline.project_dir)
+            row = fresh[slug] = (status.sort_key(), row_template.render(row=status, warnings=[str(w) for w in warnings]))
         rows.append(row)
     if fresh:
         pipeline.keep_rows(fresh)
@@ -84,6 +87,6 @@ def error_pages(env: jinja2.Environment, config: MkDocsConfig, slug: str, proble
     )
     spec = PageSpec("overview", "Problems", "", "alert")
     chrome = Chrome(slug=slug, site_name=slug, seller="", logo_file=None, generated_on="")
-    out = render_shell(env, config, chrome, [RenderedPage(spec, spec.title, body)], {}, preview=True)
+    out = render_shell(env, config, chrome, [RenderedPage(spec, spec.title, body)], preview=True)
     page = out["index.html"]
     return {"index.html": page, **{f"{p.path}index.html": page for p in PAGES if p.path}}

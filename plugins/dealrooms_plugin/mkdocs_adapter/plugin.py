@@ -34,7 +34,9 @@ from ..build import (PACKAGE, BuildContext, BuildResult, Pipeline, Published, Up
                      content_signature, problems_message)
 from ..buildlock import BuildLock
 from ..catalog import parse_shard
+from ..checks import build_warnings
 from ..errors import DealroomsError
+from ..history import GitHistory
 from ..outputs import stray_message
 from ..plan import Stage, Thresholds
 from ..render import make_env
@@ -75,6 +77,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         self.today = dt.date.min
         self.thresholds = Thresholds()
         self.stages: tuple[Stage, ...] = ()
+        self.strict = False  # plan warnings fail the build (option `strict`)
         self.fragment_env: jinja2.Environment | None = None
         self.theme_env: jinja2.Environment | None = None  # set by on_env
         self.build_time = 0
@@ -112,6 +115,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             raise PluginError(str(exc)) from None
         self.thresholds = settings.options.thresholds
         self.stages = settings.options.sales_stages
+        self.strict = settings.options.strict
         output_cache = PREVIEW_CACHE if self.is_serve else "output"
         if self.pipeline is None or not self.pipeline.serves(self.deals_dir, shard, cache_dir / output_cache):
             self.pipeline = Pipeline(self.deals_dir, project_dir=root, cache_dir=cache_dir, output_cache=output_cache,
@@ -295,6 +299,7 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             stages=self.stages,
             sealer=self.protection,
             problem_pages=functools.partial(site_pages.error_pages, env, config),
+            history=GitHistory(self.pipeline.deals_dir, self.pipeline.project_dir),
         )
 
     @contextlib.contextmanager
@@ -314,6 +319,24 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
             log.error(collision_message([slug], self.deals_dir))
         log.info("rendered %d deal(s), reused %d unchanged, in %.2f s",
                  len(published.rendered), len(published.reused), published.seconds)
+        self._report_plan_warnings(published)
+
+    def _report_plan_warnings(self, published: Published) -> None:
+        """Plan warnings in the build log: for the deals rendered now, or (option ``strict``) for every deal.
+
+        Info lines, not MkDocs warnings: `mkdocs build --strict` is about the
+        site; the plan's quality is the rep's call, made strict by the option.
+        Unchanged deals were reported when they were rendered, which keeps a
+        rebuild with nothing changed from scheduling every plan again.
+        """
+        deals = self.pipeline.deals
+        slugs = list(deals) if self.strict else published.rendered
+        found = build_warnings(deals, slugs, self.today, self.thresholds, project_dir=self.pipeline.project_dir)
+        for warning in found:
+            log.info(str(warning))
+        if found and self.strict and not self.is_serve:
+            raise PluginError(f"{len(found)} plan warning(s) and the option strict is on: fix them, or turn "
+                              "strict off (`dealrooms check` lists them)")
 
     def _workers(self) -> int:
         """Processes that load and render deals now: every core, in forked workers.
