@@ -4,7 +4,6 @@ one whole protected build checks that padding hides the plan's length on real pa
 from __future__ import annotations
 
 import base64
-import json
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -38,7 +37,6 @@ def plain_files() -> dict[str, bytes]:
     return {
         "index.html": page.format("<h1>Overview</h1><p>Ilse Verhoeven, ilse@kestrel.example</p>").encode(),
         "plan/index.html": page.format("<h1>Plan</h1><p>Security questionnaire returned</p>" * 50).encode(),
-        "search/search_index.json": json.dumps({"docs": [{"title": "Plan", "text": "Security questionnaire"}]}).encode(),
         "sitemap.xml": b"<urlset><url><loc>/kestrel-freight/plan/</loc></url></urlset>",
         "assets/logo.svg": b"<svg xmlns='http://www.w3.org/2000/svg'><title>Kestrel Freight</title></svg>",
         "calendar.ics": b"BEGIN:VCALENDAR\r\nSUMMARY:Weekly plan review with Kestrel\r\nEND:VCALENDAR\r\n",
@@ -99,7 +97,7 @@ def test_each_kind_of_item_has_its_own_floor() -> None:
     assert protect.floor_for("plan/index.html") == 16 * 1024
     assert [protect.floor_for(p) for p in ("index.html", "people/index.html", "value/index.html",
                                            "proposal/index.html")] == [8 * 1024] * 4
-    assert protect.floor_for("calendar.ics") == protect.floor_for("search/search_index.json") == 12 * 1024
+    assert protect.floor_for("calendar.ics") == 12 * 1024
     assert protect.floor_for("sitemap.xml") == 4096
     assert protect.floor_for("assets/logo.svg") == protect.floor_for("assets/logo.png") == 16 * 1024
 
@@ -108,9 +106,9 @@ def test_sealed_deal_has_unlock_pages_and_opaque_blobs_only(sealed: dict[str, by
     pages = [p for p in sealed if p.endswith(".html")]
     blobs = [p for p in sealed if not p.endswith(".html")]
     assert sorted(pages) == ["index.html", "plan/index.html"]  # same URLs: deep links keep working
-    assert len(blobs) == 4 and all(b.startswith("blobs/") and b.endswith(".bin") for b in blobs)
+    assert len(blobs) == 3 and all(b.startswith("blobs/") and b.endswith(".bin") for b in blobs)
     everything = b"".join(sealed.values()) + "".join(sealed).encode()
-    for secret in (b"Kestrel", b"Ilse", b"questionnaire", b"Weekly plan review", b"search_index", b"calendar", b"logo",
+    for secret in (b"Kestrel", b"Ilse", b"questionnaire", b"Weekly plan review", b"sitemap", b"calendar", b"logo",
                    PASSWORD.encode()):
         assert secret not in everything
     for page in pages:
@@ -199,7 +197,7 @@ def test_unlock_page_policy_comes_first_and_allows_only_the_sealed_pages_scripts
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["form-action"] == "'none'" and directives["object-src"] == "'none'"
     assert directives["base-uri"] == "'none'" and directives["default-src"] == "'none'"
-    assert "blob:" in directives["img-src"] and "blob:" in directives["connect-src"]  # decrypted logo, calendar, search
+    assert "blob:" in directives["img-src"] and "blob:" in directives["connect-src"]  # decrypted files are blob: URLs
     script_src = directives["script-src"].split()
     assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
     # The unlock page has no inline script of its own, and its policy allows exactly
@@ -313,7 +311,7 @@ def test_every_page_of_deals_up_to_60_steps_has_the_same_size(tmp_path: Path, mo
     def sealed(path: str) -> int:
         return 12 + protect.floor_for(path) + 16  # nonce | the item's floor | tag
 
-    kinds = ("assets/logo.svg", "calendar.ics", "search/search_index.json", "sitemap.xml")  # the blobs, names hidden
+    kinds = ("assets/logo.svg", "calendar.ics", "sitemap.xml")  # the blobs, names hidden (no search index)
     assert first["blobs"] == sorted(sealed(kind) for kind in kinds)
     for page in PAGE_KINDS:
         assert len(base64.b64decode(lock_of((site / slugs(project)[0] / page).read_bytes())["data"])) == sealed(page)

@@ -108,7 +108,8 @@ def test_independent_decryption_recovers_the_plain_pages(built) -> None:  # type
             plain_file = plain / slug / path
             expected = plain_file.read_bytes() if plain_file.exists() or path != "assets/logo.svg" else b""
             assert open_item(key, path, (site / slug / blob).read_bytes()) == expected
-        assert "search/search_index.json" in payload["files"] and "sitemap.xml" in payload["files"]
+        assert "sitemap.xml" in payload["files"] and "calendar.ics" in payload["files"]
+        assert not [path for path in payload["files"] if path.startswith("search/")]  # deal rooms have no search
 
 
 def test_every_sealed_deal_has_the_same_set_of_files(built) -> None:  # type: ignore[no-untyped-def]

@@ -13,9 +13,9 @@ A sealed deal folder holds:
   rendered from ``templates/protect/unlock.html``: generic wording, the
   seller's brand, the parameters (version, cipher, KDF, iterations, salt), a
   key-check value and that page's ciphertext;
-* ``blobs/<opaque>.bin`` for every other file (search index, sitemap, calendar,
-  logo): names are HMACs of the path under a key derived from the deal key, so
-  they reveal nothing and stay stable while the password does.
+* ``blobs/<opaque>.bin`` for every other file (sitemap, calendar, logo):
+  names are HMACs of the path under a key derived from the deal key, so they
+  reveal nothing and stay stable while the password does.
 
 Plaintexts are compressed (zlib; the browser has ``DecompressionStream``) and
 padded to a floor that depends on the item's kind (see :func:`floor_for` and
@@ -61,8 +61,8 @@ BUCKET = 4096
 # 60 steps has exactly the same sizes, item by item. Measured (zlib level 6) on generated
 # deals of 60 steps where every step has a 40-word note of varied words (the worst
 # ordinary case): the plan page's payload is 12.9 KB (9.3 KB with notes on 40 % of the
-# steps), the calendar 8.7 KB, the search index 7.6 KB; every other page stays below
-# 4.2 KB whatever the number of steps, the sitemap below 200 bytes. One floor for every
+# steps), the calendar 8.7 KB; every other page stays below 4.2 KB whatever the number
+# of steps, the sitemap below 200 bytes. One floor for every
 # item (16 KiB, earlier) made a protected deal folder 199 kB; floors per kind keep the
 # same property at about 135 kB.
 FLOOR = 16 * 1024  # the plan page, and any item of a kind not named below (the logo: up to 16 KiB hidden)
@@ -70,7 +70,6 @@ PAGE_FLOOR = 8 * 1024  # every other page
 FLOORS = {
     "plan/index.html": FLOOR,
     "calendar.ics": 12 * 1024,
-    "search/search_index.json": 12 * 1024,
     "sitemap.xml": BUCKET,
 }
 GEOMETRIC_LIMIT = 256 * 1024  # above: Padmé

@@ -1,10 +1,13 @@
 """Wrap a deal's page bodies in Material's page shell, one sealed microsite per deal.
 
 Each deal gets its own tiny MkDocs navigation (its five pages only), its own
-search index and sitemap, and a ``base_url`` pointing at the deal's folder,
-so Material's search, instant loading and local storage never reach beyond
-the deal. Rendering a deal costs the same whatever the number of deals: no
-page renders a navigation of other deals.
+sitemap, and a ``base_url`` pointing at the deal's folder, so Material's
+instant loading and local storage never reach beyond the deal. Rendering a
+deal costs the same whatever the number of deals: no page renders a
+navigation of other deals.
+
+A deal has no search index: its header has no search box (see
+``templates/shell/partials/header.html``), so Material never asks for one.
 
 Every page starts its ``<head>`` with the Content-Security-Policy of
 :mod:`..csp`. The hashes of its inline scripts are taken from the shell
@@ -18,14 +21,12 @@ from __future__ import annotations
 import copy
 import json
 import re
-from html import escape as html_escape
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 import material
 from markupsafe import escape
-from material.plugins.search.plugin import SearchIndex
 from mkdocs.commands.build import get_context
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -49,7 +50,7 @@ _BODY = "<!--dealrooms:page-body-->"
 _HEAD = re.compile(r"<head(\s[^>]*)?>", re.I)
 
 
-__all__ = ["Chrome", "MaterialShell", "install_shell", "render_root_page", "render_shell", "search_config", "with_policy"]
+__all__ = ["Chrome", "MaterialShell", "install_shell", "render_root_page", "render_shell", "with_policy"]
 
 
 class MaterialShell:
@@ -65,17 +66,16 @@ class MaterialShell:
         self.env = env
         self.config = config
         self.preview = preview
-        self.search = search_config(config)
         settings = {
             "site_url": config.site_url, "use_directory_urls": config.use_directory_urls,
             "theme": dict(config.theme.items()), "extra": config.extra, "copyright": config.copyright,
             "extra_css": config.extra_css, "extra_javascript": [str(s) for s in config.extra_javascript],
-            "repo_url": config.repo_url, "repo_name": config.repo_name, "search": self.search, "preview": preview,
+            "repo_url": config.repo_url, "repo_name": config.repo_name, "preview": preview,
         }
         self.signature = json.dumps(settings, sort_keys=True, default=str)
 
     def __call__(self, chrome: Chrome, bodies: list[RenderedPage]) -> dict[str, bytes]:
-        return render_shell(self.env, self.config, chrome, bodies, self.search, preview=self.preview)
+        return render_shell(self.env, self.config, chrome, bodies, preview=self.preview)
 
 
 def material_language(locale: str) -> str:
@@ -90,25 +90,16 @@ def material_language(locale: str) -> str:
 def deal_theme(config: MkDocsConfig, locale: str) -> object:
     """The site's theme settings with Material's language set to the deal's.
 
-    Each deal is its own small site, so Material's own words (search, "Skip
-    to content", the header's buttons) and ``<html lang>`` follow the deal's
+    Each deal is its own small site, so Material's own words ("Skip to
+    content", the header's buttons) and ``<html lang>`` follow the deal's
     locale. Templates read ``config.theme.language`` and the theme's other
     keys by name, so a mapping with the one key replaced serves them; the
     shared Theme object is never changed.
     """
     language = material_language(locale)
-    if config.theme["language"] == language:
-        return config.theme
+    if "language" not in config.theme or config.theme["language"] == language:
+        return config.theme  # a theme without Material's languages: nothing to set
     return {**dict(config.theme.items()), "language": language}
-
-
-def search_config(config: MkDocsConfig) -> dict:
-    """The search options the deal's own index carries (Material's search plugin reads them in the browser)."""
-    plugin = config.plugins.get("material/search") or config.plugins.get("search")
-    options = plugin.config if plugin is not None else {}
-    keys = ("lang", "separator", "pipeline", "fields")
-    found = {k: options[k] for k in keys if k in options and options[k] is not None}
-    return found or {"lang": ["en"], "separator": r"[\s\-]+", "pipeline": ["stopWordFilter"]}
 
 
 def install_shell(env: jinja2.Environment, config: MkDocsConfig) -> None:
@@ -128,11 +119,10 @@ def render_shell(
     config: MkDocsConfig,
     chrome: Chrome,
     bodies: list[RenderedPage],
-    search_config: dict,
     *,
     preview: bool = False,
 ) -> dict[str, bytes]:
-    """The deal's pages, search index and sitemap, as ``{path inside the deal: bytes}``.
+    """The deal's pages and sitemap, as ``{path inside the deal: bytes}``.
 
     ``preview``: pages served by ``mkdocs serve``, whose live-reload script
     MkDocs injects inline (see :func:`_with_policy`).
@@ -152,31 +142,8 @@ def render_shell(
         _inside(page.file.dest_uri, chrome.slug): html
         for page, html in zip(pages, _render_pages(env, deal_config, chrome, pages, f"{chrome.slug}/", preview))
     }
-    out["search/search_index.json"] = json.dumps(
-        {"config": search_config, "docs": search_docs(pages, chrome.slug)}, ensure_ascii=False, separators=(",", ":")
-    ).encode("utf-8")
     out["sitemap.xml"] = _sitemap(config, pages).encode("utf-8")
     return out
-
-
-def search_docs(pages: list[Page], slug: str) -> list[dict[str, object]]:
-    """The deal's search entries, made by Material's own search indexer.
-
-    Material shows an entry's ``title`` and ``text`` as HTML. Its indexer keeps
-    a few tags without attributes (paragraphs, lists, code) and escapes every
-    piece of text, so a name written ``<img onerror=...>`` stays those
-    characters in the results, as on the page. Only the page title, which it
-    takes as it is, is escaped here.
-    """
-    index = SearchIndex()
-    for page in pages:
-        title = page.title
-        page.title = html_escape(str(title), quote=False)
-        try:
-            index.add_entry_from_context(page)
-        finally:
-            page.title = title
-    return [{**entry, "location": _inside(str(entry["location"]), slug)} for entry in index.entries]
 
 
 def render_root_page(env: jinja2.Environment, config: MkDocsConfig, title: str, body: str) -> bytes:
@@ -237,7 +204,7 @@ def with_policy(shell: str, *, preview: bool = False) -> str:
 
 
 def _inside(uri: str, slug: str) -> str:
-    """``kestrel-freight/plan/`` -> ``plan/``: paths and search locations inside the deal."""
+    """``kestrel-freight/plan/`` -> ``plan/``: a path inside the deal."""
     prefix = f"{slug}/"
     return uri[len(prefix):] if uri.startswith(prefix) else uri
 
