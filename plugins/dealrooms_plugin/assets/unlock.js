@@ -5,10 +5,8 @@
  * script derives the key with WebCrypto (PBKDF2-HMAC-SHA256 -> AES-256-GCM),
  * keeps the derived key (never the password) for the next pages (see
  * "remembered keys"), then decrypts the page and replaces the document with
- * it. Encrypted files the page refers to (logo, calendar) become blob: URLs;
- * Material's request for the deal's search index is answered with the
- * decrypted index. No crypto library: crypto.subtle only. No request leaves
- * this origin.
+ * it. Encrypted files the page refers to (logo, calendar) become blob: URLs.
+ * No crypto library: crypto.subtle only. No request leaves this origin.
  *
  * A page is opened only at the URL it was sealed for: its path inside the
  * deal is taken from location (never from the page) and is the associated
@@ -348,8 +346,6 @@
       });
       var needed = {};
       uses.forEach(function (use) { needed[use[2]] = true; });
-      var search = "search/search_index.json";
-      if (files[search] && doc.querySelector("form[name=search]")) { needed[search] = true; }
 
       var paths = Object.keys(needed);
       return Promise.all(paths.map(function (path) { return fetchFile(key, path, files[path]); })).then(function (urls) {
@@ -362,11 +358,9 @@
             el.setAttribute("download", path.split("/").pop());
           }
         });
-        var intercepted = {};
-        if (blobs[search]) { intercepted[new URL(search, ROOT).href] = blobs[search]; }
         withoutInstantLoading(doc);
         addLockMenu(doc);
-        show(doc, intercepted);
+        show(doc);
       });
     });
   }
@@ -451,27 +445,7 @@
     });
   }
 
-  function intercept(map) {
-    // Material asks for search/search_index.json with XMLHttpRequest (fetch in
-    // other versions): hand it the decrypted index instead of the sealed URL.
-    function swap(url) {
-      try { var href = new URL(url, location.href).href; return map[href] || url; } catch (e) { return url; }
-    }
-    var xhrOpen = XMLHttpRequest.prototype.open;
-    XMLHttpRequest.prototype.open = function (method, url) {
-      var args = Array.prototype.slice.call(arguments);
-      args[1] = swap(String(url));
-      return xhrOpen.apply(this, args);
-    };
-    var originalFetch = window.fetch;
-    window.fetch = function (input, init) {
-      if (typeof input === "string" || input instanceof URL) { input = swap(String(input)); }
-      return originalFetch.call(this, input, init);
-    };
-  }
-
-  function show(doc, map) {
-    intercept(map);
+  function show(doc) {
     var html = "<!doctype html>\n" + doc.documentElement.outerHTML;
     document.open();
     document.write(html);
