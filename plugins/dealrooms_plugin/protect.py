@@ -62,9 +62,9 @@ BUCKET = 4096
 # deals of 60 steps where every step has a 40-word note of varied words (the worst
 # ordinary case): the plan page's payload is 12.9 KB (9.3 KB with notes on 40 % of the
 # steps), the calendar 8.7 KB; every other page stays below 4.2 KB whatever the number
-# of steps, the sitemap below 200 bytes. One floor for every
-# item (16 KiB, earlier) made a protected deal folder 199 kB; floors per kind keep the
-# same property at about 135 kB.
+# of steps, the sitemap below 200 bytes. One floor for every item (16 KiB, earlier) made
+# a protected deal folder 199 kB; floors per kind keep the same property at about 130 kB
+# (a deal room has no search index: no floor for one).
 FLOOR = 16 * 1024  # the plan page, and any item of a kind not named below (the logo: up to 16 KiB hidden)
 PAGE_FLOOR = 8 * 1024  # every other page
 FLOORS = {
