@@ -197,7 +197,8 @@ def test_unlock_page_policy_comes_first_and_allows_only_the_sealed_pages_scripts
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["form-action"] == "'none'" and directives["object-src"] == "'none'"
     assert directives["base-uri"] == "'none'" and directives["default-src"] == "'none'"
-    assert "blob:" in directives["img-src"] and "blob:" in directives["connect-src"]  # decrypted files are blob: URLs
+    assert "blob:" in directives["img-src"]  # the decrypted logo is a blob: URL
+    assert "blob:" not in directives["connect-src"] + directives["worker-src"]  # no search index, no worker
     script_src = directives["script-src"].split()
     assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
     # The unlock page has no inline script of its own, and its policy allows exactly

@@ -4,9 +4,10 @@ Static hosts rarely let sellers set headers, so the policy travels inside the
 page as ``<meta http-equiv="Content-Security-Policy">``, first in ``<head>``
 (a meta policy covers only what follows it). It allows scripts, styles, fonts
 and requests from the site's own origin, inline scripts only by their SHA-256
-hash, and nothing remote. ``blob:`` is allowed for images, requests and
-workers because a protected deal's logo, calendar and search index are
-decrypted into ``blob:`` URLs in the browser.
+hash, and nothing remote. ``blob:`` is allowed for images (a protected
+deal's logo is decrypted into a ``blob:`` URL in the browser; its calendar
+is a ``blob:`` link, which a policy does not govern). Requests and workers
+stay on the site's own origin: deal rooms have no search index or worker.
 
 An unlocked protected page is written into the unlock page's document, which
 keeps the unlock page's policy: the unlock page's policy therefore lists the
@@ -100,10 +101,10 @@ def policy(script_hashes: Iterable[str] = (), *, any_inline_script: bool = False
         "style-src 'self' 'unsafe-inline'",  # Material and our pages set style attributes; styles cannot run code
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
-        "connect-src 'self' blob:",
-        "worker-src 'self' blob:",
+        "connect-src 'self'",
+        "worker-src 'self'",
         "manifest-src 'self'",
-        "media-src 'self' blob:",
+        "media-src 'self'",
         "object-src 'none'",
         "frame-src 'none'",
         "base-uri 'none'",

@@ -56,7 +56,7 @@ PAGES = (
 class RenderedPage:
     spec: PageSpec
     title: str  # the page's title in the deal's language
-    html: str  # the page body; the adapter indexes it for search with its theme's own parser
+    html: str  # the page body (the adapter wraps it in its page shell)
 
 
 def make_env(override_dirs: Iterable[Path] = ()) -> jinja2.Environment:
