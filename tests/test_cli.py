@@ -19,7 +19,7 @@ def run(*args: str):
 def test_check_accepts_the_examples(project: Path) -> None:
     result = run("check")
     assert result.exit_code == 0, result.output
-    assert "3 deal file(s) OK" in result.output
+    assert "0 problem(s) and " in result.stderr and "plan warning(s) in 3 deal file(s); the deals build" in result.stderr
 
 
 def test_check_reports_every_problem_and_exits_1(project: Path) -> None:

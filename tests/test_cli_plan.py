@@ -121,7 +121,8 @@ def test_status_json_moves_the_projected_date_by_the_overdue_days(project: Path)
 
 def test_status_json_dependants_follow_day_by_day(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for today, projected, slip, health in [
-        ("2027-01-18", "2027-03-01", 0, "on_track"),  # due today: not late yet
+        # Due today: not late yet, but the proposal (valid until 20 Jan) expires before the signature (15 Feb).
+        ("2027-01-18", "2027-03-01", 0, "at_risk"),
         ("2027-01-20", "2027-03-03", 2, "at_risk"),  # 1 overdue item is at risk by default thresholds
         ("2027-01-29", "2027-03-12", 11, "off_track"),
     ]:
@@ -137,7 +138,8 @@ def test_status_json_has_the_required_keys_for_every_deal(project: Path) -> None
         assert {"slug", "stage", "target_date", "projected_date", "slip_days", "overdue",
                 "proposal_valid_until", "health"} <= set(row)
     beta = rows[1]
-    assert (beta["projected_date"], beta["slip_days"], beta["overdue"], beta["health"]) == ("2027-06-07", 0, 0, "on_track")
+    # On time, but its proposal expires (2 Feb) long before the target (7 Jun) and it has no signature step.
+    assert (beta["projected_date"], beta["slip_days"], beta["overdue"], beta["health"]) == ("2027-06-07", 0, 0, "at_risk")
     assert beta["proposal_days_left"] == 10 and beta["stage_warning"] is None and beta["cause"] is None
 
 
@@ -153,7 +155,7 @@ def test_status_table_lists_invalid_deals_first_with_a_pointer(project: Path) ->
     for cell in ("negotiation (!)", "2027-03-01", "2027-03-06", "+5d", "Security review (Mia Berg, 2027-01-18)",
                  "expired", "AT RISK"):
         assert cell in lines[2]
-    assert lines[3].startswith("beta") and "10 days" in lines[3] and "on track" in lines[3]
+    assert lines[3].startswith("beta") and "10 days" in lines[3] and "AT RISK" in lines[3]
     assert "acme: Security review is 5 day(s) late; the target moves from 2027-03-01 to 2027-03-06" in result.output
     assert "1 invalid deal(s): run `dealrooms check`" in result.output
     rows = status_json()
@@ -223,7 +225,7 @@ def test_new_from_a_template_passes_check_unmodified(project: Path) -> None:
     assert "#   - {id: security, owner: buyer}  # 2027-04-20 (target-6w) Security review" in text
     check = run("check")
     assert check.exit_code == 0, check.output
-    assert "3 deal file(s) OK" in check.output
+    assert "0 problem(s) and " in check.stderr and "plan warning(s) in 3 deal file(s); the deals build" in check.stderr
     deal = load_deal(path, deals_dir=project / "deals").deal
     assert deal.extends == "base" and deal.deal.target_date == dt.date(2027, 6, 1)
     assert deal.deal.buyer.name == "Gamma Retail" and deal.deal.seller.name == "Orbisoft"  # --seller
@@ -306,7 +308,7 @@ def test_status_rows_are_plain_dataclasses_for_any_adapter(project: Path) -> Non
                                 "health": {"off_track_slip_days": 5}}, config_file=project / "mkdocs.yml")
     rows = status_rows(result.deals, dt.date(2027, 1, 23), options.thresholds, options.sales_stages)
     assert [(r.slug, r.health, r.slip_days, r.proposal_text) for r in rows] == [
-        ("acme", "off_track", 5, "expired"), ("beta", "on_track", 0, "10 days"),
+        ("acme", "off_track", 5, "expired"), ("beta", "at_risk", 0, "10 days"),
     ]
     acme = rows[0]
     assert acme.needs_attention and acme.stage_check is not None and acme.stage_check.missing == (("evaluation", "security"),)

@@ -94,7 +94,7 @@ def test_settings_follow_env_and_inherit(moved: Path) -> None:
 def test_check_follows_env_and_inherit(moved: Path) -> None:
     result = run("check")
     assert result.exit_code == 0, result.output
-    assert "3 deal file(s) OK" in result.output
+    assert "0 problem(s) and " in result.stderr and "plan warning(s) in 3 deal file(s); the deals build" in result.stderr
 
 
 def test_status_follows_env_and_inherit(moved: Path) -> None:

@@ -48,6 +48,7 @@ class DealroomsConfig(Config):
     protect = ModelOption[bool]()
     secrets_file = ModelOption[str]()
     allow_password_reuse = ModelOption[bool]()
+    strict = ModelOption[bool]()
     kdf_iterations = ModelOption[int]()
     brand_name = ModelOption["str | None"]()
     brand_logo = ModelOption["str | None"]()
