@@ -117,8 +117,8 @@ def test_a_german_deal_room_is_german(project: Path) -> None:
     assert '<html lang="de"' in overview
     english = (site / "kestrel-freight" / "index.html").read_text(encoding="utf-8")
     assert '<html lang="en"' in english
-    # Material's own words follow the deal (its "Skip to content" link), the other deal stays English.
-    assert "Zum Inhalt springen" in overview and "Skip to content" in english
+    # Material's own words follow the deal (the label of its tabs), the other deal stays English.
+    assert 'aria-label="Hauptnavigation"' in overview and 'aria-label="Tabs"' in english
 
 
 # --- the catalogs themselves ----------------------------------------------------------
@@ -253,8 +253,8 @@ def _unlock_html(language: str | None) -> str:
     from dealrooms_plugin.protect import Brand, UnlockPage
 
     unlock = UnlockPage(Brand("Orbisoft"))
-    words = {"lang": i18n.html_lang(language), **i18n.template_callables(language)} if language else {}
-    return unlock.template.render(brand=unlock.brand, deal_root="../", site_root="../../", lock={}, csp="", **words)
+    language_given = {"locale": language} if language else {}
+    return unlock.render(deal_root="../", site_root="../../", lock={}, **language_given).decode("utf-8")
 
 
 def _unlock_texts(html: str) -> dict[str, str]:
@@ -272,7 +272,7 @@ def test_the_unlock_page_is_in_the_deal_s_language() -> None:
     assert texts["wrong"].startswith("Mit diesem Passwort") and texts["lock"] == "Sperren"
     thai = _unlock_html("th")
     assert '<html lang="th">' in thai and "พื้นที่โครงการนี้เป็นพื้นที่ส่วนตัว" in thai
-    # Without the language (an older caller) the page is the English source text.
+    # Without a locale (render's default) the page is the English source text.
     english = _unlock_html(None)
     assert '<html lang="en">' in english and "This deal room is private." in english
     assert _unlock_texts(english)["lock"] == "Lock"
