@@ -42,3 +42,20 @@ def test_the_preview_index_lists_a_deals_plan_warnings(project: Path) -> None:
     marlow = html[html.index("marlow-vine/"):]
     marlow = marlow[:marlow.index("</tr>")]
     assert "plan warning" in marlow and "proposal.valid_until: the proposal expired on 2026-11-13" in marlow
+
+
+def test_a_build_with_many_warned_deals_lists_a_few_and_counts_the_rest(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dealrooms_plugin.mkdocs_adapter.plugin import PLAN_WARNINGS_SHOWN
+
+    source = (project / "dealrooms" / "marlow-vine.yml").read_text(encoding="utf-8")
+    for i in range(PLAN_WARNINGS_SHOWN + 2):
+        (project / "dealrooms" / f"copy-{i:02d}.yml").write_text(source, encoding="utf-8")
+    set_plugin_options(project, protect=False)
+    with caplog.at_level(logging.INFO, logger="mkdocs.plugins.dealrooms"):
+        build_site(project)
+    messages = [r.getMessage() for r in caplog.records]
+    located = {m.split(":")[1].strip() for m in messages if ": warning: " in m}
+    assert len(located) == PLAN_WARNINGS_SHOWN  # files whose lines are listed
+    assert any(m.endswith("more deal(s): `dealrooms check` lists them") for m in messages), messages

@@ -120,19 +120,23 @@ def _sides(deal: Deal, owner_ids: Iterable[str]) -> set[str]:
 def plan_warnings(loaded: LoadedDeal, schedule: Schedule, *, project_dir: Path | None = None,
                   plan_changed_on: dt.date | None = None) -> list[Problem]:
     """The plan warnings of a loaded deal, each with its file, line and field (a template's, for merged items)."""
-    findings = plan_findings(loaded.deal, schedule, plan_changed_on=plan_changed_on)
+    return locate(loaded, plan_findings(loaded.deal, schedule, plan_changed_on=plan_changed_on), project_dir=project_dir)
+
+
+def locate(loaded: LoadedDeal, findings: list[Finding], *, project_dir: Path | None = None) -> list[Problem]:
+    """Findings as warnings with file and line: the deal (and its templates) are read again, so only when there are any."""
     if not findings:
         return []
     found = problems_at(loaded.path, [(f.loc, f.message, f.hint) for f in findings], project_dir=project_dir, warning=True)
     return sorted(found, key=lambda p: (p.file != loaded.path, str(p.file), p.line or 0))  # the deal's own lines first, in order
 
 
-def deal_warnings(loaded: LoadedDeal, today: dt.date, thresholds: Thresholds = Thresholds(), *,
-                  project_dir: Path | None = None, deals_dir: Path | None = None) -> list[Problem]:
-    """The plan warnings of one deal as of ``today``: what ``dealrooms check`` and the build report.
+def deal_findings(loaded: LoadedDeal, today: dt.date, thresholds: Thresholds = Thresholds(), *,
+                  project_dir: Path | None = None, deals_dir: Path | None = None) -> list[Finding]:
+    """The plan findings of one deal as of ``today``, not yet located (cheap: one schedule).
 
     The plan's git history is read only for a deal whose plan was agreed
-    (to tell whether it changed since), so most deals cost one schedule.
+    (to tell whether it changed since).
     """
     plan = schedule(loaded.deal, today, thresholds)
     changed_on = None
@@ -141,16 +145,48 @@ def deal_warnings(loaded: LoadedDeal, today: dt.date, thresholds: Thresholds = T
 
         history = deal_history(loaded.path, today=today, deals_dir=deals_dir, project_dir=project_dir)
         changed_on = history.changed_after(loaded.deal.agreed.on)
-    return plan_warnings(loaded, plan, project_dir=project_dir, plan_changed_on=changed_on)
+    return plan_findings(loaded.deal, plan, plan_changed_on=changed_on)
+
+
+def deal_warnings(loaded: LoadedDeal, today: dt.date, thresholds: Thresholds = Thresholds(), *,
+                  project_dir: Path | None = None, deals_dir: Path | None = None) -> list[Problem]:
+    """The plan warnings of one deal as of ``today``, with lines: what ``dealrooms check`` prints."""
+    findings = deal_findings(loaded, today, thresholds, project_dir=project_dir, deals_dir=deals_dir)
+    return locate(loaded, findings, project_dir=project_dir)
+
+
+@dataclass(frozen=True)
+class BuildWarnings:
+    """What a build reports: located warnings for the first deals, and how many more deals have some."""
+
+    shown: tuple[Problem, ...]
+    more_deals: int = 0  # deals with warnings not shown (run `dealrooms check`)
+    more_warnings: int = 0
 
 
 def build_warnings(deals: Mapping[str, LoadedDeal], slugs: Iterable[str], today: dt.date,
-                   thresholds: Thresholds = Thresholds(), *, project_dir: Path | None = None) -> list[Problem]:
-    """The plan warnings of the named deals, in slug order: what a build reports (the deals it rendered, or all)."""
-    found: list[Problem] = []
+                   thresholds: Thresholds = Thresholds(), *, project_dir: Path | None = None,
+                   most: int | None = None) -> BuildWarnings:
+    """The plan warnings of the named deals, in slug order: what a build reports (the deals it rendered, or all).
+
+    Finding is cheap, locating reads the file again: with ``most``, only the
+    first ``most`` deals with warnings are located (a first build of a
+    thousand deals lists a few and counts the rest; ``dealrooms check`` gives
+    every line).
+    """
+    shown: list[Problem] = []
+    located = more_deals = more_warnings = 0
     for slug in sorted(set(slugs)):
         loaded = deals.get(slug)
-        if loaded is not None:
-            found.extend(deal_warnings(loaded, today, thresholds, project_dir=project_dir,
-                                       deals_dir=loaded.path.parent))
-    return found
+        if loaded is None:
+            continue
+        findings = deal_findings(loaded, today, thresholds, project_dir=project_dir, deals_dir=loaded.path.parent)
+        if not findings:
+            continue
+        if most is None or located < most:
+            shown.extend(locate(loaded, findings, project_dir=project_dir))
+            located += 1
+        else:
+            more_deals += 1
+            more_warnings += len(findings)
+    return BuildWarnings(tuple(shown), more_deals, more_warnings)

@@ -52,6 +52,8 @@ if TYPE_CHECKING:  # imported when a build is protected: passwords and keys load
 log = get_plugin_logger("dealrooms")
 ASSETS = PACKAGE / "assets"
 SHARED_ASSETS = ("dealrooms.css", "dealrooms.js")
+# A build lists the plan warnings of this many deals with their lines, and counts the rest.
+PLAN_WARNINGS_SHOWN = 10
 SEARCH_OUTPUTS = ("search/search_index.json",)  # what MkDocs' and Material's search plugins write
 PREVIEW_CACHE = "preview"  # `mkdocs serve` keeps its (unsealed, preview-CSP) output apart from builds' "output"
 
@@ -331,11 +333,15 @@ class DealroomsPlugin(BasePlugin[DealroomsConfig]):
         """
         deals = self.pipeline.deals
         slugs = list(deals) if self.strict else published.rendered
-        found = build_warnings(deals, slugs, self.today, self.thresholds, project_dir=self.pipeline.project_dir)
-        for warning in found:
+        found = build_warnings(deals, slugs, self.today, self.thresholds, project_dir=self.pipeline.project_dir,
+                               most=None if self.strict else PLAN_WARNINGS_SHOWN)
+        for warning in found.shown:
             log.info(str(warning))
-        if found and self.strict and not self.is_serve:
-            raise PluginError(f"{len(found)} plan warning(s) and the option strict is on: fix them, or turn "
+        if found.more_deals:
+            log.info("%d more plan warning(s) in %d more deal(s): `dealrooms check` lists them",
+                     found.more_warnings, found.more_deals)
+        if found.shown and self.strict and not self.is_serve:
+            raise PluginError(f"{len(found.shown)} plan warning(s) and the option strict is on: fix them, or turn "
                               "strict off (`dealrooms check` lists them)")
 
     def _workers(self) -> int:
