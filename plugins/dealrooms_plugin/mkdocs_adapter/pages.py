@@ -10,8 +10,9 @@ from markupsafe import Markup
 from mkdocs.config.defaults import MkDocsConfig
 
 from ..build import Pipeline
-from ..checks import deal_warnings
+from ..checks import deal_findings
 from ..errors import Problem
+from ..load import dotted
 from ..outcache import Row
 from ..plan import Stage, Thresholds
 from ..render import PAGES, PageSpec, RenderedPage
@@ -60,9 +61,11 @@ def rep_index(
         row = pipeline.kept_row(slug)
         if row is None:
             status = status_row(slug, entry.deal.deal, today, thresholds, stages)
-            # The rep's own page: the plan warnings `dealrooms check` gives, never shown to buyers.
-            warnings = deal_warnings(entry.deal, today, thresholds, project_dir=pipeline.project_dir)
-            row = fresh[slug] = (status.sort_key(), row_template.render(row=status, warnings=[str(w) for w in warnings]))
+            # The rep's own page: the plan warnings `dealrooms check` gives (by field; check gives the lines),
+            # never shown to buyers. Not located here: that reads the file again, for every deal of a first preview.
+            findings = deal_findings(entry.deal, today, thresholds, project_dir=pipeline.project_dir)
+            warnings = [f"{dotted(f.loc)}: {f.message} (hint: {f.hint})" for f in findings]
+            row = fresh[slug] = (status.sort_key(), row_template.render(row=status, warnings=warnings))
         rows.append(row)
     if fresh:
         pipeline.keep_rows(fresh)
