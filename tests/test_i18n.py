@@ -102,6 +102,23 @@ def test_a_bad_locale_in_a_deal_file_is_a_problem_with_its_line(project: Path) -
     ) or (problem.line == line and problem.hint == "did you mean 'vi'?")
 
 
+def test_a_goal_s_target_is_not_called_a_date(project: Path) -> None:
+    # One message, "Target", names the timeline's target date and a goal's target value
+    # (Value page: Baseline, Now, Target); a word for a date ("Zieltermin", "Échéance")
+    # would call 350 hours a deadline.
+    deals = project / "dealrooms"
+    for slug, locale in (("kestrel-freight", "de"), ("halden-health", "fr")):
+        deal = deals / f"{slug}.yml"
+        deal.write_text(re.sub(r"(?m)^  locale: .*$", f"  locale: {locale}", deal.read_text(encoding="utf-8")),
+                        encoding="utf-8")
+    set_plugin_options(project, protect=False)
+    site = build_site(project)
+    for slug, target, date_words in (("kestrel-freight", "Ziel", ("Zieltermin",)), ("halden-health", "Objectif", ("Échéance",))):
+        labels = re.findall(r"<dt>([^<]*)</dt>", (site / slug / "value" / "index.html").read_text(encoding="utf-8"))
+        assert target in labels, (slug, labels)
+        assert not set(labels) & set(date_words), (slug, labels)
+
+
 def test_template_callables_escape_arguments_but_not_the_catalog_text() -> None:
     gettext = i18n.template_callables("en")["gettext"]
     assert str(gettext("Target: %(date)s", date="<b>x</b>")) == "Target: &lt;b&gt;x&lt;/b&gt;"
