@@ -113,3 +113,30 @@ def test_preview_policy_allows_inline_scripts_but_nothing_else() -> None:
     text = csp.preview_meta()
     assert "script-src 'self' 'unsafe-inline';" in text and "sha256" not in text
     assert "object-src 'none'" in text and "base-uri 'none'" in text
+
+
+def test_deal_text_in_the_page_shell_is_escaped_and_never_hashed(project: Path) -> None:
+    """The shell (header, footer, logo alt text) shows the buyer's and seller's names: as text.
+
+    MkDocs' theme environment does not autoescape, and the shell's inline
+    scripts are hashed from the rendered shell, so a name printed raw there
+    would be markup, and a script in it would be allowed by the page's policy.
+    """
+    from buildutil import build_site, set_plugin_options
+
+    payload = "<svg><script>window.__pwned='shell'</script></svg>"
+    deal = project / "dealrooms" / "kestrel-freight.yml"
+    text = deal.read_text(encoding="utf-8")
+    text = text.replace("seller: {name: Orbisoft}", 'seller: {name: "%s"}' % payload.replace('"', '\\"'))
+    text = text.replace("buyer: {name: Kestrel Freight", 'buyer: {name: "%s"' % payload.replace('"', '\\"'))
+    deal.write_text(text, encoding="utf-8")
+    set_plugin_options(project, protect=False)
+    site = build_site(project)
+    for page in (site / "kestrel-freight").rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<script>window.__pwned" not in html, page
+        assert "&lt;script&gt;window.__pwned" in html, page
+        policy = html[html.index("script-src"):html.index(";", html.index("script-src"))]
+        for script in re.findall(r"<script>(.*?)</script>", html, re.S):
+            assert "__pwned" not in script
+        assert policy.count("sha256-") == len(re.findall(r"<script>", html))  # only the shell's own scripts

@@ -19,6 +19,7 @@ past the Markdown sanitiser.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -159,6 +160,7 @@ def _render_pages(
 ) -> list[bytes]:
     """Render pages that form one small site of their own rooted at ``root``."""
     template = env.get_template(SHELL)
+    escaped = escaped_chrome(chrome)
     for previous, following in zip(pages, pages[1:]):
         previous.next_page, following.previous_page = following, previous
     nav = Navigation(pages, pages)  # type: ignore[arg-type]
@@ -171,7 +173,7 @@ def _render_pages(
         context = get_context(nav, files, config, page)
         base = get_relative_url(root or ".", page.url) if root else get_relative_url(".", page.url)
         context["base_url"] = base  # type: ignore[typeddict-unknown-key]
-        context["dealroom"] = chrome  # type: ignore[typeddict-unknown-key]
+        context["dealroom"] = escaped  # type: ignore[typeddict-unknown-key]
         context["dealroom_root"] = base if base.endswith("/") else base + "/"  # type: ignore[typeddict-unknown-key]
         context.update(template_callables(chrome.locale))  # type: ignore[typeddict-item]  # `_()` in the shell
         shell = with_policy(template.render(context), preview=preview)
@@ -179,6 +181,21 @@ def _render_pages(
         out.append(shell.replace(_BODY, body or "").encode("utf-8"))
         page.active = False
     return out
+
+
+def escaped_chrome(chrome: Chrome) -> Chrome:
+    """``chrome`` with every text escaped once, as markup: deal text is safe in any shell template.
+
+    MkDocs' theme environment does not autoescape (Material's templates print
+    page HTML as it is), and the shell's inline scripts are hashed from the
+    rendered shell: an unescaped name there would be markup, and a script in
+    it would even be allowed. Escaped values print as text with or without
+    autoescaping (``Markup`` is never escaped twice).
+    """
+    return dataclasses.replace(chrome, **{
+        f.name: escape(value) for f in dataclasses.fields(chrome)
+        if isinstance(value := getattr(chrome, f.name), str)
+    })
 
 
 def with_policy(shell: str, *, preview: bool = False) -> str:
