@@ -52,7 +52,7 @@ def test_description_has_owner_status_and_projected_date() -> None:
     by_uid = {str(e["UID"]): e for e in events(data)}
     security = str(by_uid["security-review@kestrel-freight.dealrooms"]["DESCRIPTION"])
     assert "Owner: Marta Kowalczyk (Head of IT Security, Kestrel Freight; buyer)" in security
-    assert "Status: in progress, 7 day(s) overdue" in security
+    assert "Status: in progress, 7 days overdue" in security
     assert "Planned: 2026-11-13; projected: 2026-11-20 (+7 days)" in security
     assert "the target date moves from 2027-02-15 to 2027-02-22" in security
     pilot = str(by_uid["pilot-results@kestrel-freight.dealrooms"]["DESCRIPTION"])

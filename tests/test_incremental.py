@@ -343,7 +343,8 @@ def test_a_cold_refresh_reads_deal_files_in_worker_processes_with_the_same_resul
     changes = parallel.refresh(workers=2)
     lines = [line.split() for line in log.read_text().splitlines()]
     assert sorted(stem for _, stem in lines) == sorted(p.stem for p in (project / "dealrooms").glob("*.yml"))
-    assert str(os.getpid()) not in {pid for pid, _ in lines} and len({pid for pid, _ in lines}) == 2  # every core
+    # Read in worker processes, never here; how the chunks split between the two depends on the machine's load.
+    assert str(os.getpid()) not in {pid for pid, _ in lines} and 1 <= len({pid for pid, _ in lines}) <= 2
     assert parallel.parsed == serial.parsed == 24
     assert list(changes.changed) == list(serial.entries)  # the folder's order, as one process gives it
     assert {s: (d.digest, d.deal, d.sources) for s, d in parallel.deals.items()} == {
