@@ -31,15 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     srv.close()
 
 
-# dealrooms.css lays the People page's teams out with `minmax(16rem, 1fr)`: 320 px of columns
-# plus the page's padding on a 320 px screen. The fix is there (`minmax(min(100%, 16rem), 1fr)`).
-TEAMS_TOO_WIDE = pytest.mark.xfail(strict=True, reason="dealrooms.css: .dr-teams columns are 16rem wide at least")
-
-
-@pytest.mark.parametrize(
-    ("width", "path"),
-    [pytest.param(w, p, marks=TEAMS_TOO_WIDE if (w, p) == (320, "people/") else ()) for w in (320, 390) for p in PAGES],
-)
+@pytest.mark.parametrize(("width", "path"), [(w, p) for w in (320, 390) for p in PAGES])
 def test_the_buyers_pages_fit_a_narrow_phone(session_browser, server: StaticServer, width: int, path: str) -> None:
     for slug in ("kestrel-freight", "halden-health", "marlow-vine"):
         page = session_browser.new_page(viewport={"width": width, "height": 800})
