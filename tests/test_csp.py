@@ -140,3 +140,14 @@ def test_deal_text_in_the_page_shell_is_escaped_and_never_hashed(project: Path) 
         for script in re.findall(r"<script>(.*?)</script>", html, re.S):
             assert "__pwned" not in script
         assert policy.count("sha256-") == len(re.findall(r"<script>", html))  # only the shell's own scripts
+
+
+def test_a_buyer_name_with_an_ampersand_is_escaped_exactly_once(project: Path) -> None:
+    from buildutil import build_site, set_plugin_options
+
+    set_plugin_options(project, protect=False)
+    site = build_site(project)
+    for page in (site / "marlow-vine").rglob("*.html"):  # "Marlow & Vine"
+        html = page.read_text(encoding="utf-8")
+        assert "&amp;amp;" not in html, page
+        assert "Marlow &amp; Vine" in html

@@ -129,7 +129,8 @@ def render_shell(
     MkDocs injects inline (see :func:`_with_policy`).
     """
     deal_config = copy.copy(config)  # shallow: only the site name and the theme's language differ per deal
-    deal_config["site_name"] = str(escape(chrome.site_name))
+    # Markup: printed raw by most of Material's templates, and not escaped again where one adds `| e`.
+    deal_config["site_name"] = escape(chrome.site_name)
     deal_config["theme"] = deal_theme(config, chrome.locale)
     pages: list[Page] = []
     for body in bodies:
