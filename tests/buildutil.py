@@ -23,6 +23,26 @@ def set_plugin_options(project: Path, **options: object) -> None:
     config_file.write_text(text, encoding="utf-8")
 
 
+EXAMPLES_TODAY = "2026-11-22"
+
+
+def build_examples(project: Path, today: str = EXAMPLES_TODAY) -> Path:
+    """The example project (deals, theme overrides, mkdocs.yml) copied into ``project`` and built plain."""
+    import shutil
+
+    import pytest
+
+    root = Path(__file__).resolve().parent.parent
+    for name in ("dealrooms", "theme_overrides"):
+        shutil.copytree(root / name, project / name)
+    shutil.copy(root / "mkdocs.yml", project / "mkdocs.yml")
+    set_plugin_options(project, protect=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DEALROOMS_TODAY", today)
+        mp.chdir(project)
+        return build_site(project)
+
+
 def build_site(project: Path, **overrides: object) -> Path:
     """Build the project through the MkDocs API; return the site folder."""
     config = load_config(str(project / "mkdocs.yml"), **overrides)

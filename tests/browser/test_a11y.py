@@ -9,17 +9,14 @@ from the file named by ``DEALROOMS_AXE_JS``.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from browserutil import StaticServer
-from buildutil import build_site, set_plugin_options
 from protectutil import build_protected_examples
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 SLUGS = ("kestrel-freight", "halden-health", "marlow-vine")
 PAGES = ["", "plan/", "people/", "value/", "proposal/"]
 WIDTHS = [1280, 390]
@@ -49,19 +46,9 @@ def axe() -> str:
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    project = tmp_path_factory.mktemp("project")
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    set_plugin_options(project, protect=False)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEALROOMS_TODAY", "2026-11-22")
-        mp.chdir(project)
-        site = build_site(project)
-    srv = StaticServer(site)
-    yield srv
-    srv.close()
+def plain(examples_server):  # type: ignore[no-untyped-def]
+    """The example deals, built plain as of 2026-11-22, once per session (conftest)."""
+    return examples_server
 
 
 @pytest.fixture(scope="module")

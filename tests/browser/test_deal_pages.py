@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
 
 from browserutil import StaticServer
-from buildutil import build_site, set_plugin_options
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["", "plan/", "people/", "value/", "proposal/"]
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("project")
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    set_plugin_options(project, protect=False)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEALROOMS_TODAY", "2026-11-22")
-        mp.chdir(project)
-        return build_site(project)
+def site(examples_site):  # type: ignore[no-untyped-def]
+    """The example deals, built plain as of 2026-11-22, once per session (conftest)."""
+    return examples_site
 
 
 @pytest.fixture(scope="module")

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
 from browserutil import StaticServer
-from buildutil import build_site, set_plugin_options
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["plan/", "people/", "value/", "proposal/"]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    project = tmp_path_factory.mktemp("project")
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    set_plugin_options(project, protect=False)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEALROOMS_TODAY", "2026-11-22")
-        mp.chdir(project)
-        site = build_site(project)
-    srv = StaticServer(site)
-    yield srv
-    srv.close()
+def server(examples_server):  # type: ignore[no-untyped-def]
+    """The example deals, built plain as of 2026-11-22, once per session (conftest)."""
+    return examples_server
 
 
 @pytest.mark.parametrize(("width", "path"), [(w, p) for w in (320, 390) for p in PAGES])

@@ -5,13 +5,11 @@ no button, navigation or screen-only chrome reaches the paper."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
 
 from browserutil import StaticServer
-from buildutil import build_site, set_plugin_options
 from printutil import blank_pages, page_count
 
 pytestmark = pytest.mark.browser
@@ -24,19 +22,9 @@ CHROME = [".md-header", ".md-tabs", ".md-footer", ".md-sidebar", ".md-search", "
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    project = tmp_path_factory.mktemp("project")
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    set_plugin_options(project, protect=False)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEALROOMS_TODAY", TODAY.isoformat())
-        mp.chdir(project)
-        site = build_site(project)
-    srv = StaticServer(site)
-    yield srv
-    srv.close()
+def server(examples_server):  # type: ignore[no-untyped-def]
+    """The example deals, built plain as of 2026-11-22, once per session (conftest)."""
+    return examples_server
 
 
 def expected(slug: str) -> dict[str, str]:

@@ -6,34 +6,20 @@ the examples scrolling sideways at 320 or 390 px."""
 from __future__ import annotations
 
 import base64
-import shutil
-from pathlib import Path
 
 import pytest
 
 from browserutil import StaticServer
-from buildutil import build_site, set_plugin_options
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 SLUGS = ("kestrel-freight", "halden-health", "marlow-vine")
 PAGES = ["", "plan/", "people/", "value/", "proposal/"]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    project = tmp_path_factory.mktemp("project")
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    set_plugin_options(project, protect=False)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DEALROOMS_TODAY", "2026-11-22")
-        mp.chdir(project)
-        site = build_site(project)
-    srv = StaticServer(site)
-    yield srv
-    srv.close()
+def server(examples_server):  # type: ignore[no-untyped-def]
+    """The example deals, built plain as of 2026-11-22, once per session (conftest)."""
+    return examples_server
 
 
 def open_plan(browser, server: StaticServer, slug: str, width: int):  # type: ignore[no-untyped-def]
