@@ -9,7 +9,7 @@ still valid when the buyer signs. They are **warnings** for the rep, shown by
 errors for CI.
 
 :func:`plan_findings` is pure (a deal, its schedule, today); only when it
-finds something does :func:`plan_warnings` read the deal's file again for
+finds something does :func:`locate` read the deal's file again for
 the lines, so checking 1,000 clean deals costs no YAML parsing.
 """
 
@@ -115,12 +115,6 @@ def _sides(deal: Deal, owner_ids: Iterable[str]) -> set[str]:
         person = deal.person(ident)
         sides.add(person.side if person is not None else ident)
     return sides
-
-
-def plan_warnings(loaded: LoadedDeal, schedule: Schedule, *, project_dir: Path | None = None,
-                  plan_changed_on: dt.date | None = None) -> list[Problem]:
-    """The plan warnings of a loaded deal, each with its file, line and field (a template's, for merged items)."""
-    return locate(loaded, plan_findings(loaded.deal, schedule, plan_changed_on=plan_changed_on), project_dir=project_dir)
 
 
 def locate(loaded: LoadedDeal, findings: list[Finding], *, project_dir: Path | None = None) -> list[Problem]:
