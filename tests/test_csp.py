@@ -90,6 +90,19 @@ def test_the_policy_allows_exactly_the_pages_inline_scripts(site: Path) -> None:
         assert scripts and allowed == scripts, page
 
 
+def test_script_hashes_read_like_a_whole_page_parse(site: Path) -> None:
+    """The hashes come from the script elements alone (fast); a parse of the whole page finds the same."""
+    for page in all_pages(site):
+        html = page.read_text(encoding="utf-8")
+        parser = csp._InlineScripts()
+        parser.feed(html)
+        parser.close()
+        assert csp.inline_script_hashes(html) == sorted({csp.script_hash(s) for s in parser.sources}), page
+    tricky = ('<p>a</p><SCRIPT>one()</SCRIPT ><script type="application/json">{"no": 1}</script>'
+              '<script src="x.js"></script><script type="module">two()</ script><script>three("</p>")</script>')
+    assert csp.inline_script_hashes(tricky) == sorted(csp.script_hash(s) for s in ("one()", "two()", 'three("</p>")'))
+
+
 def test_hashes_never_come_from_deal_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With the sanitiser switched off, a script from a deal's summary reaches the page,
     but the page's policy does not allow it: hashes are taken from the shell alone."""
