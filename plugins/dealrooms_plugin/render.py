@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 import jinja2
+import jinja2.ext
 import markdown as markdown_lib
 import nh3
 from babel import Locale, UnknownLocaleError
@@ -59,13 +60,35 @@ class RenderedPage:
     html: str  # the page body (the adapter wraps it in its page shell)
 
 
+class Dedent(jinja2.ext.Extension):
+    """Drops the indentation of template lines when a template is compiled (outside ``<pre>`` and ``<textarea>``).
+
+    Indentation keeps templates readable, but it was a tenth of every page's
+    bytes (the page shell's nested markup most of all). HTML reads a newline
+    and the spaces after it as one space, so pages look the same; the newline
+    stays. Only template text changes, never a value printed into it.
+    """
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        out, position = [], 0
+        for verbatim in _VERBATIM.finditer(source):
+            out += [_INDENT.sub("", source[position:verbatim.start()]), verbatim.group(0)]
+            position = verbatim.end()
+        out.append(_INDENT.sub("", source[position:]))
+        return "".join(out)
+
+
+_VERBATIM = re.compile(r"<(pre|textarea)\b.*?</\1\s*>", re.I | re.S)  # whitespace there is content
+_INDENT = re.compile(r"^[ \t]+", re.M)
+
+
 def make_env(override_dirs: Iterable[Path] = ()) -> jinja2.Environment:
     """A Jinja environment for deal-room fragments; override folders come first."""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(d)) for d in override_dirs if Path(d).is_dir()]
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", Dedent],
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
