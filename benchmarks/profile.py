@@ -39,7 +39,7 @@ PHASES = [
     ("    view.build_view", "dealrooms_plugin/view.py", "build_view"),
     ("    calendar.deal_calendar (icalendar)", "dealrooms_plugin/calendar.py", "deal_calendar"),
     ("    render.render_pages (deal fragments)", "dealrooms_plugin/render.py", "render_pages"),
-    ("    shell.render_shell (Material main.html)", "mkdocs_adapter/shell.py", "render_shell"),
+    ("    MaterialShell (frames, or Material main.html in full)", "mkdocs_adapter/shell.py", "__call__"),
     ("      mkdocs get_context", "mkdocs/commands/build.py", "get_context"),
     ("      jinja Template.render", "jinja2/environment.py", "render"),
     ("    protection.seal", "mkdocs_adapter/protection.py", "seal"),

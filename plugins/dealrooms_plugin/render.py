@@ -163,6 +163,12 @@ def _date(value: dt.date | None, locale: str = "en", fmt: str = "medium") -> str
     """
     if value is None:
         return ""
+    return _date_text(value, locale, fmt)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(value: dt.date, locale: str, fmt: str) -> str:
+    # A deal's pages write the same few dozen dates again and again (timeline, table, overview).
     # CLDR skeletons: the fields wanted, in the order and words of the locale
     # ("20 Nov" in en_GB, "Nov 20" in en, "20. Nov." in de).
     skeletons = {"short_day": "MMMd", "day_month": "MMMMd", "weekday": "yMMMMEEEEd", "month": "MMM",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any, Callable
@@ -294,6 +295,13 @@ def plural_forms(locale: str, singular: str, plural: str) -> dict[str, Any]:
     Content-Security-Policy) and without relying on the browser's CLDR data
     matching Babel's (``Intl.PluralRules`` would need both).
     """
+    forms, pick = _plural_table(locale, singular, plural)
+    return {"forms": list(forms), "pick": list(pick)}
+
+
+@functools.lru_cache(maxsize=256)
+def _plural_table(locale: str, singular: str, plural: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    # 200 catalog look-ups per message: asked once per language, not once per page.
     catalog = translations(locale)
     forms: list[str] = []
     pick: list[int] = []
@@ -302,7 +310,7 @@ def plural_forms(locale: str, singular: str, plural: str) -> dict[str, Any]:
         if text not in forms:
             forms.append(text)
         pick.append(forms.index(text))
-    return {"forms": forms, "pick": pick}
+    return tuple(forms), tuple(pick)
 
 
 def reason_text(reason: HealthReason, locale: str, titles: dict[str, str], day: Callable[[dt.date], str] = dt.date.isoformat) -> str:
