@@ -26,17 +26,23 @@ def set_plugin_options(project: Path, **options: object) -> None:
 EXAMPLES_TODAY = "2026-11-22"
 
 
-def build_examples(project: Path, today: str = EXAMPLES_TODAY) -> Path:
-    """The example project (deals, theme overrides, mkdocs.yml) copied into ``project`` and built plain."""
+def copy_examples(project: Path) -> Path:
+    """The example project (deals, theme overrides, mkdocs.yml) copied into ``project``, set to build plain."""
     import shutil
-
-    import pytest
 
     root = Path(__file__).resolve().parent.parent
     for name in ("dealrooms", "theme_overrides"):
         shutil.copytree(root / name, project / name)
     shutil.copy(root / "mkdocs.yml", project / "mkdocs.yml")
     set_plugin_options(project, protect=False)
+    return project
+
+
+def build_examples(project: Path, today: str = EXAMPLES_TODAY) -> Path:
+    """The example project (deals, theme overrides, mkdocs.yml) copied into ``project`` and built plain."""
+    import pytest
+
+    copy_examples(project)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DEALROOMS_TODAY", today)
         mp.chdir(project)

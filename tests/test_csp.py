@@ -8,25 +8,20 @@ where its script hashes come from.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from buildutil import build_site, set_plugin_options
+from buildutil import build_site, copy_examples, set_plugin_options
 from dealrooms_plugin import csp
 
-ROOT = Path(__file__).resolve().parent.parent
 SLUGS = ("kestrel-freight", "halden-health", "marlow-vine")
 META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">')
 INJECTED = "window.__pwned = 'hashed from deal text'"
 
 
 def plain_project(base: Path) -> Path:
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, base / name)
-    shutil.copy(ROOT / "mkdocs.yml", base / "mkdocs.yml")
-    set_plugin_options(base, protect=False)
+    copy_examples(base)
     return base
 
 

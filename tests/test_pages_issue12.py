@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from buildutil import build_site, set_plugin_options
+from buildutil import build_site, copy_examples
 from dealrooms_plugin import pageview
 from dealrooms_plugin.load import load_deal
 from dealrooms_plugin.plan import schedule
@@ -219,10 +218,7 @@ def test_mailto_encodes_every_part() -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("project")
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    set_plugin_options(project, protect=False)
+    copy_examples(project)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DEALROOMS_TODAY", "2026-11-22")
         mp.chdir(project)

@@ -16,21 +16,17 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from buildutil import set_plugin_options
+from buildutil import copy_examples
 from dealrooms_plugin.mkdocs_adapter import plugin as plugin_module
 from dealrooms_plugin.mkdocs_adapter import shell
 
-ROOT = Path(__file__).resolve().parent.parent
 HOSTILE_BUYER = 'Tom & "Jerry" <svg><script>window.__pwned=1</script></svg> Ltd'
 HOSTILE_SELLER = "O'Brien <b>Systems</b> & Co"
 
 
 def make_project(base: Path) -> Path:
     """The examples plus copies of each: other names (some needing escaping), another language."""
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, base / name)
-    shutil.copy(ROOT / "mkdocs.yml", base / "mkdocs.yml")
-    set_plugin_options(base, protect=False)
+    copy_examples(base)
     deals = base / "dealrooms"
     for source in sorted(deals.glob("*.yml")):
         text = source.read_text(encoding="utf-8")

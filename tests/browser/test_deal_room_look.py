@@ -8,26 +8,21 @@ deal's language, nothing runs into its neighbour at 320 px.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from browserutil import StaticServer
-from buildutil import build_site, set_plugin_options
+from buildutil import build_site, copy_examples
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """The examples, plus Kestrel Freight in German (``kestrel-de``): long words, other labels."""
     project = tmp_path_factory.mktemp("look")
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    set_plugin_options(project, protect=False)
+    copy_examples(project)
     deals = project / "dealrooms"
     text = (deals / "kestrel-freight.yml").read_text(encoding="utf-8")
     (deals / "kestrel-de.yml").write_text(re.sub(r"(?m)^  locale: .*$", "  locale: de", text), encoding="utf-8")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ import yaml
 from babel.messages.pofile import read_po
 
 from browserutil import StaticServer
-from buildutil import build_site, set_plugin_options
+from buildutil import build_site, copy_examples
 from protectutil import copy_project, password_for, set_passwords
 
 pytestmark = pytest.mark.browser
@@ -137,10 +136,7 @@ def english_left(readable: list[str], deal_text: list[str], fragments: list[str]
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The examples, each copied once per language (``kestrel-freight-de`` ...), nothing else."""
     project = tmp_path_factory.mktemp("languages")
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    set_plugin_options(project, protect=False)
+    copy_examples(project)
     deals = project / "dealrooms"
     for slug in EXAMPLES:
         source = deals / f"{slug}.yml"

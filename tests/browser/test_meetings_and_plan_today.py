@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from browserutil import StaticServer
-from buildutil import build_site, set_plugin_options
+from buildutil import build_site, copy_examples
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 BUILT = "2026-11-23"
 # Kestrel's meetings: 12 Nov (held), 26 Nov and 4 Dec.
 AFTER_THE_FIRST = dt.datetime(2026, 11, 28, 9, 30)
@@ -25,10 +24,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The examples built on BUILT and on the day after the first meeting, served."""
     base = tmp_path_factory.mktemp("issue13")
     project = base / "project"
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    set_plugin_options(project, protect=False)
+    copy_examples(project)
     servers = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(project)

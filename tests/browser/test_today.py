@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 
 from browserutil import StaticServer
-from buildutil import build_site, set_plugin_options
+from buildutil import build_site, copy_examples
 from protectutil import build_protected_examples
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 EARLIER = "2026-11-23"
 LATER = "2027-01-04"  # six weeks on: more steps late, the kestrel proposal expired, health worse
 LATER_CLOCK = dt.datetime(2027, 1, 4, 9, 30)
@@ -31,10 +30,7 @@ GERMAN = "kestrel-de"
 
 def _project(base: Path) -> Path:
     project = base / "project"
-    for name in ("dealrooms", "theme_overrides"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    set_plugin_options(project, protect=False)
+    copy_examples(project)
     kestrel = (project / "dealrooms" / "kestrel-freight.yml").read_text(encoding="utf-8")
     german = re.sub(r"(?m)^(\s*)locale: .*$", r"\1locale: de", kestrel)
     assert german != kestrel
