@@ -317,7 +317,7 @@ def test_a_cold_build_renders_in_worker_processes_with_the_same_bytes(project: P
             assert str(os.getpid()) not in pids and len(pids) == 2  # every core
         outputs[workers] = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
         assert pipeline.check_output(site) == []  # the workers' files are all allowed
-    assert outputs[1] == outputs[2]  # sealed (here) and plain deals alike
+    assert outputs[1] == outputs[2]  # sealed and plain deals alike, rendered here or in workers
     assert outputs[2][Path("extra-0/index.html")] == outputs[2][Path("extra-1/index.html")][::-1]
 
 

@@ -201,10 +201,11 @@ def render_many(
     The context holds the adapter's page shell (for MkDocs, a Jinja
     environment and MkDocs' config), which cannot be pickled. The workers are
     therefore forked: each starts with the parent's context and deals in
-    memory and gets only slugs, in chunks, and returns each deal's plain files.
-    Sealing stays in this process (its key derivation and thread pool must not
-    be copied into children). Where fork is not available, or for a handful
-    of deals, this renders here, one after another.
+    memory and gets only slugs, in chunks, and returns each deal's finished
+    files, sealed when protected: the sealer's keys were derived before (its
+    key derivation runs no thread by now), and a worker seals one file after
+    another (see :func:`..protect.seal_deal`). Where fork is not available,
+    or for a handful of deals, this renders here, one after another.
 
     ``started`` is called once no more processes will be forked: from then
     on, the caller may start threads (a fork copies only the calling thread).
@@ -213,7 +214,7 @@ def render_many(
         if started is not None:
             started()
         for loaded in deals:
-            yield loaded, seal_deal_files(loaded, ctx, render_plain(loaded, ctx))
+            yield loaded, render_deal(loaded, ctx)
         return
     global _FORKED
     by_slug = {loaded.slug: loaded for loaded in deals}
@@ -228,8 +229,7 @@ def render_many(
                 started()
             for future in as_completed(futures):
                 for slug, files in future.result():
-                    loaded = by_slug[slug]
-                    yield loaded, seal_deal_files(loaded, ctx, files)
+                    yield by_slug[slug], files
     finally:
         _FORKED = None
 
@@ -242,11 +242,11 @@ _FORKED: tuple[BuildContext, dict[str, LoadedDeal]] | None = None  # what forked
 
 
 def _render_chunk(slugs: list[str]) -> list[tuple[str, dict[str, bytes]]]:
-    """In a forked worker: the plain files of these deals."""
+    """In a forked worker: the finished (sealed when protected) files of these deals."""
     if _FORKED is None:
         raise RuntimeError("render worker started without a context (only forked workers can render)")
     ctx, by_slug = _FORKED
-    return [(slug, render_plain(by_slug[slug], ctx)) for slug in slugs]
+    return [(slug, render_deal(by_slug[slug], ctx)) for slug in slugs]
 
 
 # --- every deal of a project ----------------------------------------------------

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import multiprocessing
 import os
 import re
 import secrets
@@ -275,7 +276,9 @@ def seal_deal(
                                    script_hashes=csp.declared_script_hashes(html), locale=locale)
 
     jobs = [(seal_other, p) for p in others] + [(seal_page, p) for p in pages]
-    if sum(len(files[p]) for p in files) >= PARALLEL_THRESHOLD:
+    # A forked render worker seals one file after another: its siblings already use every core,
+    # and a thread pool the parent made before forking has no threads in the child.
+    if sum(len(files[p]) for p in files) >= PARALLEL_THRESHOLD and multiprocessing.parent_process() is None:
         pool = _executor()
         results = [f.result() for f in [pool.submit(fn, p) for fn, p in jobs]]
     else:
