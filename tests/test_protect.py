@@ -132,6 +132,32 @@ def test_unlock_pages_are_identical_for_every_deal_apart_from_parameters(plain_f
     assert generic(a) == generic(b)
 
 
+def test_unlock_pages_from_a_frame_are_the_bytes_of_a_full_render(plain_files: dict[str, bytes], key: DealKey) -> None:
+    """After the first page of a shape, unlock pages come from a frame: the same bytes, with a lock that needs escaping."""
+    unlock = UnlockPage(Brand("Orbisoft"))
+    hostile = {"path": "index.html", "data": "</script><script>alert(1)</script>&<>'\"", "depth": 1}
+    args = dict(deal_root="", site_root="../", script_hashes=["'sha256-abc'"], locale="de")
+    first = unlock.render(lock={"path": "index.html", "data": "first"}, **args)
+    framed = unlock.render(lock=hostile, **args)
+    assert all(unlock._frames.values())  # the shape is framed
+    full = UnlockPage(Brand("Orbisoft")).render(lock=hostile, **args)  # a new page object renders in full
+    assert framed == full and first != framed
+    assert b"</script><script>alert(1)" not in framed  # tojson escapes it, in the frame too
+    assert seal_deal(plain_files, key, unlock).keys() == seal_deal(plain_files, key, UnlockPage(Brand("Orbisoft"))).keys()
+
+
+@pytest.mark.parametrize("title", ["{{ lock.path }}", "{{ lock.path if lock | length > 1 else 'a' }}"])
+def test_an_unlock_template_that_reads_the_lock_renders_every_page_in_full(tmp_path: Path, title: str) -> None:
+    """A field read fails on the stand-in; a use that does not fail gives other bytes than a full render."""
+    (tmp_path / "unlock.html").write_text(
+        f'<title>{title}</title><script type="application/json" id="dr-lock-params">{{{{ lock | tojson }}}}</script>',
+        encoding="utf-8")
+    unlock = UnlockPage(Brand("Orbisoft"), [tmp_path])
+    pages = [unlock.render(deal_root="", site_root="../", lock={"path": name, "data": "x"}) for name in ("a", "b", "c")]
+    assert list(unlock._frames.values()) == [None]
+    assert [page.split(b"</title>")[0] for page in pages] == [b"<title>a", b"<title>b", b"<title>c"]
+
+
 def test_independent_decryption_recovers_page_and_files(sealed: dict[str, bytes], plain_files: dict[str, bytes]) -> None:
     lock, payload = open_page(PASSWORD, sealed["plan/index.html"])
     assert lock["v"] == 1 and lock["iterations"] >= 600_000 and lock["path"] == "plan/index.html"

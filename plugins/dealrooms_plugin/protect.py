@@ -48,6 +48,7 @@ import jinja2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from jinja2.utils import htmlsafe_json_dumps
 
 from . import csp, i18n
 from .errors import DealroomsError
@@ -206,16 +207,53 @@ class UnlockPage:
         env.newstyle_gettext = True  # type: ignore[attr-defined]
         env.policies["ext.i18n.trimmed"] = True
         self.template = env.get_template(UNLOCK_TEMPLATE)
+        # Unlock pages differ only in their lock (each page's ciphertext) for one place in the deal, one
+        # language and one set of script hashes: rendered once around a stand-in lock, the lock's JSON is
+        # put in its place. (frame, the stand-in's JSON) by shape; None: this shape renders in full.
+        self._frames: dict[tuple[object, ...], tuple[str, str] | None] = {}
 
     def render(
         self, *, deal_root: str, site_root: str, lock: dict[str, object], script_hashes: Iterable[str] = (),
         locale: str = i18n.SOURCE_LANGUAGE,
     ) -> bytes:
-        """The unlock page for one sealed page; ``script_hashes`` are that page's inline scripts (see :mod:`.csp`)."""
+        """The unlock page for one sealed page; ``script_hashes`` are that page's inline scripts (see :mod:`.csp`).
+
+        The first page of a shape is rendered in full, and again around a
+        stand-in lock with the same fields but other values; the frame is
+        kept only if putting the real lock's JSON in the stand-in's place
+        gives the full render's bytes. So a template that prints a lock field
+        anywhere else (``{{ lock.path }}``) keeps rendering every page in full.
+        """
+        hashes = tuple(sorted(set(script_hashes)))
+        shape = (deal_root, site_root, hashes, locale)
+        if shape in self._frames:
+            kept = self._frames[shape]
+            if kept is not None:
+                frame, stand_in = kept
+                return frame.replace(stand_in, self._lock_json(lock)).encode("utf-8")
+            return self._render(deal_root, site_root, lock, hashes, locale).encode("utf-8")
+        full = self._render(deal_root, site_root, lock, hashes, locale)
+        stand_in_lock = {name: f"dealrooms-stand-in-{i}" for i, name in enumerate(lock)}
+        stand_in = self._lock_json(stand_in_lock)
+        try:
+            frame = self._render(deal_root, site_root, stand_in_lock, hashes, locale)
+        except jinja2.TemplateError:  # a template computing with the lock's fields
+            frame = ""
+        good = frame.count(stand_in) == 1 and frame.replace(stand_in, self._lock_json(lock)) == full
+        self._frames[shape] = (frame, stand_in) if good else None
+        return full.encode("utf-8")
+
+    def _render(self, deal_root: str, site_root: str, lock: dict[str, object], script_hashes: tuple[str, ...],
+                locale: str) -> str:
         return self.template.render(
             brand=self.brand, deal_root=deal_root, site_root=site_root, lock=lock, csp=csp.meta(script_hashes),
             lang=i18n.html_lang(locale), **i18n.template_callables(locale),
-        ).encode("utf-8")
+        )
+
+    def _lock_json(self, lock: dict[str, object]) -> str:
+        """The lock as the template's ``tojson`` filter prints it."""
+        env = self.template.environment
+        return str(htmlsafe_json_dumps(lock, dumps=env.policies["json.dumps_function"], **env.policies["json.dumps_kwargs"]))
 
 
 # --- sealing ------------------------------------------------------------------
