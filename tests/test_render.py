@@ -10,11 +10,12 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from dealrooms_plugin.load import load_deal
 from dealrooms_plugin.plan import schedule
-from dealrooms_plugin.render import PAGES, make_env, render_pages
+from dealrooms_plugin.render import PAGES, Dedent, make_env, render_pages
 from dealrooms_plugin.view import build_view, validity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,3 +101,10 @@ def test_templates_are_overridable(tmp_path: Path) -> None:
     pages = {p.spec.name: p.html for p in render_pages(view, make_env([tmp_path]))}
     assert pages["people"] == "<p>Custom people page for Kestrel Freight</p>"
     assert "Mutual action plan" in pages["plan"]
+
+
+def test_templates_compile_without_their_indentation_but_pre_and_values_keep_theirs() -> None:
+    env = jinja2.Environment(extensions=[Dedent])
+    source = "<ul>\n    <li>{{ x }}</li>\n</ul>\n  <PRE class=a>\n    kept\n</pre >\n\t<p>\n      a</p>"
+    assert env.from_string(source).render(x="  value\n  two") == (
+        "<ul>\n<li>  value\n  two</li>\n</ul>\n<PRE class=a>\n    kept\n</pre >\n<p>\na</p>")

@@ -94,7 +94,7 @@ class MaterialShell:
         shape = _shape(chrome, bodies, self.preview)
         if shape not in self._frames:
             full = render_shell(self.env, self.config, chrome, bodies, preview=self.preview)
-            frames = _Frames.render(self.env, self.config, chrome, bodies, self.preview)
+            frames = _Frames.render(self.env, self.config, chrome, bodies)
             self._frames[shape] = frames if frames.fill(chrome, bodies, self.preview) == full else None
             return full
         frames = self._frames[shape]
@@ -131,8 +131,7 @@ class _Frames:
     sitemap: str
 
     @classmethod
-    def render(cls, env: jinja2.Environment, config: MkDocsConfig, chrome: Chrome, bodies: list[RenderedPage],
-               preview: bool) -> _Frames:
+    def render(cls, env: jinja2.Environment, config: MkDocsConfig, chrome: Chrome, bodies: list[RenderedPage]) -> _Frames:
         stand_in = dataclasses.replace(chrome, **{
             name: _STAND_INS[name] if getattr(chrome, name) else getattr(chrome, name) for name in _STAND_INS
         })
